@@ -1,0 +1,145 @@
+"""The ``claimtrack`` command.
+
+Each subcommand is one entry of ``COMMANDS``: its help text, a function adding its arguments
+to the parser, and a function running it that returns the exit status. A command needing the
+database calls ``ensure_database``, which starts the embedded PostgreSQL when DATABASE_URL is
+empty; import heavy modules inside the ``run`` function so ``claimtrack --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from api.logging import configure_logging, logging_config
+from api.settings import Settings
+
+logger = logging.getLogger("claimtrack")
+
+# Seconds uvicorn lets in-flight requests finish after SIGTERM before it closes connections.
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Settings], int]
+
+
+def ensure_database(settings: Settings) -> str:
+    """The database URL to use; without DATABASE_URL, the embedded server's, exported for child processes.
+
+    The embedded server is stopped when this process exits, so uvicorn's worker processes find
+    DATABASE_URL already set and leave the server to their parent.
+    """
+    if settings.database_url:
+        return settings.database_url
+    from api.embedded import ensure_embedded_database
+
+    url = ensure_embedded_database(settings.data_dir)
+    logger.info(
+        "embedded PostgreSQL running, its data is in %s",
+        (settings.data_dir / "pgdata").resolve(),
+        extra={"data_dir": str(settings.data_dir.resolve())},
+    )
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (CLAIMTRACK_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (CLAIMTRACK_PORT, default 8000)")
+    parser.add_argument("--workers", type=int, help="worker processes (CLAIMTRACK_WORKERS, default 1)")
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from the addresses in FORWARDED_ALLOW_IPS (default 127.0.0.1)",
+    )
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.migrate import upgrade
+
+    upgrade(ensure_database(settings))
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        workers=args.workers if args.workers is not None else settings.workers,
+        # The app writes its own JSON access lines (api.logging.RequestIdMiddleware).
+        access_log=False,
+        # A dict rather than None: uvicorn applies it again in every worker process it spawns.
+        log_config=logging_config(settings.log_level),
+        log_level=settings.log_level.lower(),
+        proxy_headers=args.proxy_headers,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    return 0
+
+
+def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
+    direction = parser.add_mutually_exclusive_group()
+    direction.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
+    direction.add_argument("--downgrade", metavar="REV", help="downgrade to this revision (e.g. base)")
+
+
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from api import migrate as migrations
+
+    url = ensure_database(settings)
+    if args.downgrade is not None:
+        migrations.downgrade(url, args.downgrade)
+    else:
+        migrations.upgrade(url, args.revision)
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": Command("run the HTTP API (migrating the database first)", _serve_arguments, serve),
+    "migrate": Command("apply (or revert) schema migrations", _migrate_arguments, migrate),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claimtrack",
+        description="Track the factual claims of news articles, their sources and their verification.",
+        epilog="Without DATABASE_URL, an embedded PostgreSQL is run with its data in CLAIMTRACK_DATA_DIR.",
+    )
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        subparser = subcommands.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(subparser)
+    return parser
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # The default action would kill the process without running atexit hooks, which is
+    # where the embedded PostgreSQL gets stopped; uvicorn re-raises SIGTERM after shutting down.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        return COMMANDS[args.command].run(args, settings)
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
