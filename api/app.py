@@ -1,0 +1,120 @@
+"""The composition root: settings, pool, routes, error table, OpenAPI, middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Response
+
+from api.articles.controller import ArticleController
+from api.claims.controller import ClaimController
+from api.db import Connection, connection, create_pool
+from api.docs import openapi_config
+from api.errors import EXCEPTION_HANDLERS, ServiceUnavailable
+from api.logging import RequestIdMiddleware
+from api.settings import Settings
+from api.sources.controller import SourceController
+
+log = logging.getLogger("claimtrack")
+
+
+async def provide_db(state: State) -> AsyncIterator[Connection]:
+    settings: Settings = state.settings
+    pool = state.pool
+    if pool is None:
+        raise ServiceUnavailable()
+    async with connection(pool, settings.pool_acquire_timeout) as conn:
+        yield conn
+
+
+@get(
+    "/health",
+    operation_id="health",
+    summary="The process is alive (touches no database)",
+    tags=["operations"],
+)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get(
+    "/ready",
+    operation_id="ready",
+    summary="The database is reachable and migrations are at head; 503 while shutting down",
+    tags=["operations"],
+)
+async def ready(state: State) -> Response[dict[str, Any]]:
+    headers = {"Retry-After": "2", "Cache-Control": "no-store"}
+    if state.shutting_down:
+        return Response({"status": "shutting_down"}, status_code=503, headers=headers)
+    settings: Settings = state.settings
+    try:
+        async with connection(state.pool, settings.pool_acquire_timeout) as conn:
+            current = await conn.fetchval(
+                "SELECT version_num FROM alembic_version", timeout=settings.connect_timeout
+            )
+    except (ServiceUnavailable, asyncpg.PostgresError, OSError, TimeoutError) as exc:
+        return Response(
+            {"status": "unavailable", "database": type(exc).__name__}, status_code=503, headers=headers
+        )
+    if current != state.migration_head:
+        return Response(
+            {"status": "migrations_pending", "database_revision": current, "expected": state.migration_head},
+            status_code=503,
+            headers=headers,
+        )
+    return Response({"status": "ready", "revision": current}, headers={"Cache-Control": "no-store"})
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set; start the API with `claimtrack serve`")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from api.migrate import current_head
+
+        app.state.migration_head = current_head()
+        app.state.shutting_down = False
+        try:
+            app.state.pool = await create_pool(settings, settings.database_url)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            # Start anyway and connect lazily: /ready says 503 until the database answers.
+            log.warning("database not reachable at start (%s); connecting lazily", type(exc).__name__)
+            app.state.pool = await create_pool(settings, settings.database_url, lazy=True)
+        try:
+            yield
+        finally:
+            app.state.shutting_down = True
+            await app.state.pool.close()
+
+    app = Litestar(
+        route_handlers=[health, ready, ArticleController, ClaimController, SourceController],
+        dependencies={"db": Provide(provide_db)},
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        lifespan=[lifespan],
+        state=State({"settings": settings, "pool": None, "shutting_down": False}),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=openapi_config(),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
+        if settings.cors_allow_origins
+        else None,
+        debug=False,
+        logging_config=None,
+    )
+    # Wrapped around the whole app so 404s and 405s get a request id and an access line too.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, access_log=settings.access_log)
+    return app
+
+
+__all__ = ["OpenAPIConfig", "create_app"]

@@ -1,0 +1,105 @@
+"""Articles: created with their claims in one transaction, found by url or external_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from api.claims import service as claims
+from api.db import Connection, load_queries
+from api.errors import Conflict, Forbidden, NotFound
+from api.http import check_version, make_page
+from api.sources.service import normalised
+from schemas.articles import Article, ArticleCreate, ArticlePatch
+from schemas.common import Page
+
+Q = load_queries(__file__)
+Cursor = tuple[datetime, UUID]
+
+_FIELDS = ("url", "external_id", "title", "language", "outlet", "published_at", "body")
+
+
+def _article(row: Any) -> Article:
+    return msgspec.convert(dict(row), Article)
+
+
+async def _conflict(conn: Connection, url: str | None, external_id: str | None) -> Conflict:
+    existing = await conn.fetchval(Q["existing_article"], url, external_id)
+    return Conflict("an article with this url or external_id exists", existing_id=str(existing))
+
+
+async def create(conn: Connection, data: ArticleCreate, actor: str | None) -> Article:
+    url = normalised(data.url, "/url") if data.url else None
+    async with conn.transaction():
+        article_id = await conn.fetchval(
+            Q["insert_article"],
+            url,
+            data.external_id,
+            data.title,
+            data.language,
+            data.outlet,
+            data.published_at,
+            data.body,
+            actor,
+        )
+        if article_id is None:
+            raise await _conflict(conn, url, data.external_id)
+        await claims.create_many(conn, article_id, data.body, data.language, data.claims, actor, "/claims")
+        return _article(await conn.fetchrow(Q["article"], article_id))
+
+
+async def get(conn: Connection, article_id: UUID) -> Article:
+    row = await conn.fetchrow(Q["article"], article_id)
+    if row is None:
+        raise NotFound(f"article {article_id} does not exist")
+    return _article(row)
+
+
+async def list_page(
+    conn: Connection, url: str | None, external_id: str | None, cursor: Any, limit: int
+) -> Page[Article]:
+    after_time, after_id = cursor if cursor else (None, None)
+    url_key = normalised(url, "/url") if url is not None else None
+    rows = await conn.fetch(Q["list_articles"], url_key, external_id, after_time, after_id, limit + 1)
+    return make_page([_article(r) for r in rows], limit, lambda a: [a.created_at.isoformat(), str(a.id)])
+
+
+async def update(
+    conn: Connection, article_id: UUID, data: ArticlePatch, expected: int | None, actor: str | None
+) -> Article:
+    given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
+    if given.get("url"):
+        given["url"] = normalised(given["url"], "/url")
+    try:
+        async with conn.transaction():
+            row = await conn.fetchrow(Q["article_for_update"], article_id)
+            if row is None:
+                raise NotFound(f"article {article_id} does not exist")
+            check_version(expected, row["version"])
+            new = {**dict(row), **given}
+            if any(new[f] != row[f] for f in _FIELDS):
+                await conn.execute(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
+                if new["body"] != row["body"]:
+                    await claims.replace_all(conn, article_id, new["body"], actor)
+            return _article(await conn.fetchrow(Q["article"], article_id))
+    except asyncpg.UniqueViolationError:
+        raise await _conflict(conn, given.get("url"), given.get("external_id")) from None
+
+
+async def delete(
+    conn: Connection, article_id: UUID, expected: int | None, may_erase_history: bool = True
+) -> None:
+    async with conn.transaction():
+        row = await conn.fetchrow(Q["article_for_update"], article_id)
+        if row is None:
+            raise NotFound(f"article {article_id} does not exist")
+        check_version(expected, row["version"])
+        if not may_erase_history and await conn.fetchval(Q["article_has_history"], article_id):
+            raise Forbidden(
+                "the article's claims have a verification history; deleting it needs the verify scope too"
+            )
+        await conn.execute(Q["delete_article"], article_id)

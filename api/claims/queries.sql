@@ -1,0 +1,149 @@
+-- name: article_claims
+-- The hot path: an article's claims with their sources, in text order, orphaned claims last,
+-- in one round trip. No row at all when the article does not exist.
+SELECT (
+    SELECT coalesce(json_agg(page.doc ORDER BY page.orphaned, page.span_start, page.span_end, page.id), '[]')
+    FROM (
+        SELECT cd.id, cd.span_start, cd.span_end, cd.span_start IS NULL AS orphaned, cd.doc
+        FROM claim_documents cd
+        WHERE cd.article_id = a.id
+          AND ($2::boolean IS NULL
+               OR (cd.span_start IS NULL, coalesce(cd.span_start, 0), coalesce(cd.span_end, 0), cd.id)
+                  > ($2, $3::integer, $4::integer, $5::uuid))
+        ORDER BY cd.span_start IS NULL, cd.span_start, cd.span_end, cd.id
+        LIMIT $6
+    ) page
+)
+FROM articles a WHERE a.id = $1
+
+-- name: claim_document
+SELECT doc FROM claim_documents WHERE id = $1
+
+-- name: claim_documents_by_ids
+SELECT coalesce(json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, id), '[]')
+FROM claim_documents WHERE id = any($1::uuid[])
+
+-- name: list_claims
+-- Newest change first; the cursor is the last item's (updated_at, id).
+SELECT coalesce(json_agg(page.doc ORDER BY page.updated_at DESC, page.id DESC), '[]')
+FROM (
+    SELECT cd.id, cd.updated_at, cd.doc
+    FROM claim_documents cd
+    WHERE ($1::text IS NULL OR cd.status = $1)
+      AND ($2::uuid IS NULL OR cd.article_id = $2)
+      AND ($3::text IS NULL OR cd.language = $3)
+      AND ($4::text IS NULL OR cd.tags @> ARRAY[$4::text])
+      AND ($5::timestamptz IS NULL OR cd.updated_at >= $5)
+      AND ($6::text IS NULL OR cd.id IN (
+              SELECT c.id FROM claims c
+              WHERE to_tsvector('simple', c.text || ' ' || c.quote) @@ websearch_to_tsquery('simple', $6)))
+      AND ($7::timestamptz IS NULL OR (cd.updated_at, cd.id) < ($7, $8::uuid))
+    ORDER BY cd.updated_at DESC, cd.id DESC
+    LIMIT $9
+) page
+
+-- name: article_for_claims
+SELECT id, body, language FROM articles WHERE id = $1 FOR SHARE
+
+-- name: insert_claims
+INSERT INTO claims (article_id, text, quote, span_start, span_end, prefix, suffix, language,
+                    claimant, claim_date, tags, review_url, created_by, updated_by)
+SELECT $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
+       t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3
+FROM jsonb_to_recordset($2::jsonb) AS t(
+    ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
+    language text, claimant text, claim_date date, tags text[], review_url text)
+ORDER BY t.ord
+RETURNING id
+
+-- name: claim_for_update
+SELECT c.id, c.article_id, c.text, c.quote, c.span_start, c.span_end, c.prefix, c.suffix,
+       c.language, c.claimant, c.claim_date, c.tags, c.review_url, c.status, c.version, a.body
+FROM claims c JOIN articles a ON a.id = c.article_id
+WHERE c.id = $1
+FOR UPDATE OF c
+
+-- name: update_claim
+UPDATE claims
+SET text = $2, quote = $3, span_start = $4, span_end = $5, prefix = $6, suffix = $7,
+    language = $8, claimant = $9, claim_date = $10, tags = $11, review_url = $12,
+    updated_by = $13, version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING version
+
+-- name: delete_claim
+DELETE FROM claims WHERE id = $1
+
+-- name: claim_has_history
+SELECT EXISTS (SELECT 1 FROM verifications WHERE claim_id = $1)
+
+-- name: claim_links
+SELECT source_id, relation, excerpt FROM claim_sources WHERE claim_id = $1 ORDER BY added_at, source_id
+
+-- name: upsert_links
+-- Links sent for a claim: new ones are added, existing ones take the new relation and excerpt.
+INSERT INTO claim_sources (claim_id, article_id, source_id, relation, excerpt, added_by)
+SELECT $1, $2, l.source_id, l.relation, l.excerpt, $4
+FROM jsonb_to_recordset($3::jsonb) AS l(source_id uuid, relation text, excerpt text)
+ON CONFLICT (claim_id, source_id) DO UPDATE SET relation = excluded.relation, excerpt = excluded.excerpt
+
+-- name: insert_links_for_claims
+INSERT INTO claim_sources (claim_id, article_id, source_id, relation, excerpt, added_by)
+SELECT l.claim_id, $1, l.source_id, l.relation, l.excerpt, $3
+FROM jsonb_to_recordset($2::jsonb) AS l(claim_id uuid, source_id uuid, relation text, excerpt text)
+
+-- name: delete_link
+DELETE FROM claim_sources WHERE claim_id = $1 AND source_id = $2 RETURNING source_id
+
+-- name: bump_claim
+UPDATE claims SET version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1 RETURNING version
+
+-- name: set_claim_status
+UPDATE claims
+SET status = $2, rating_value = $3, rating_text = $4, review_url = coalesce($5, review_url),
+    updated_by = $6, version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING version
+
+-- name: insert_verification
+INSERT INTO verifications (claim_id, article_id, status, previous_status, rating_value, rating_text,
+                           note, evidence, actor, claim_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING json_build_object(
+    'id', id, 'claim_id', claim_id, 'status', status, 'previous_status', previous_status,
+    'rating', CASE WHEN rating_text IS NULL THEN NULL
+                   ELSE json_build_object('value', rating_value, 'best', 5, 'worst', 1, 'text', rating_text) END,
+    'note', note, 'evidence', evidence, 'actor', actor, 'claim_version', claim_version,
+    'created_at', created_at)
+
+-- name: list_verifications
+-- A claim's history, oldest first; NULL when the claim does not exist.
+SELECT (
+    SELECT coalesce(json_agg(json_build_object(
+        'id', v.id, 'claim_id', v.claim_id, 'status', v.status, 'previous_status', v.previous_status,
+        'rating', CASE WHEN v.rating_text IS NULL THEN NULL
+                       ELSE json_build_object('value', v.rating_value, 'best', 5, 'worst', 1,
+                                              'text', v.rating_text) END,
+        'note', v.note, 'evidence', v.evidence, 'actor', v.actor, 'claim_version', v.claim_version,
+        'created_at', v.created_at) ORDER BY v.claim_version), '[]')
+    FROM (
+        SELECT * FROM verifications
+        WHERE claim_id = c.id
+          AND ($2::integer IS NULL OR claim_version > $2)
+          AND ($3::text IS NULL OR actor = $3)
+        ORDER BY claim_version
+        LIMIT $4
+    ) v
+)
+FROM claims c WHERE c.id = $1
+
+-- name: article_claims_for_update
+SELECT id, quote, span_start, span_end, prefix, suffix FROM claims WHERE article_id = $1 FOR UPDATE
+
+-- name: replace_claims
+-- New places after the article's body changed; each moved or orphaned claim goes up one version.
+UPDATE claims c
+SET span_start = p.span_start, span_end = p.span_end, prefix = p.prefix, suffix = p.suffix,
+    version = c.version + 1, updated_at = now(), updated_by = $2
+FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, span_start integer, span_end integer, prefix text, suffix text)
+WHERE c.id = p.id

@@ -1,0 +1,366 @@
+"""Claims: placing quotes, links to sources, and the verification history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api import anchoring
+from api.claims import rules
+from api.db import Connection, load_queries
+from api.errors import InvalidRequest, NotFound, RuleBroken
+from api.http import check_version, make_page
+from api.sources import service as sources
+from schemas.claims import Claim, ClaimCreate, ClaimPatch
+from schemas.common import Page
+from schemas.sources import LinkIn
+from schemas.verifications import Verification, VerificationCreate, VerificationResult
+
+Q = load_queries(__file__)
+
+_claim = msgspec.json.Decoder(Claim)
+_claims = msgspec.json.Decoder(list[Claim])
+_verification = msgspec.json.Decoder(Verification)
+_verifications = msgspec.json.Decoder(list[Verification])
+
+ArticleClaimsCursor = tuple[bool, int, int, UUID]
+ListCursor = tuple[datetime, UUID]
+
+
+# ---- placing quotes -------------------------------------------------------------------------
+
+
+def _placement_problem(exc: anchoring.PlacementError, pointer: str) -> RuleBroken:
+    extra: dict[str, Any] = {}
+    if exc.candidates:
+        extra["candidates"] = [{"start": s, "end": e} for s, e in exc.candidates]
+    return RuleBroken(exc.problem, exc.detail, errors=[(pointer, exc.detail)], **extra)
+
+
+def place(
+    body: str,
+    quote: str | None,
+    span: tuple[int, int] | None,
+    prefix: str | None,
+    suffix: str | None,
+    pointer: str,
+) -> tuple[str, anchoring.Placement]:
+    """(quote, placement) by the contract's rules: span wins over prefix/suffix."""
+    try:
+        if span is not None:
+            return anchoring.place_by_span(body, quote, span[0], span[1])
+        assert quote is not None
+        return quote, anchoring.find_quote(body, quote, prefix, suffix)
+    except anchoring.PlacementError as exc:
+        raise _placement_problem(exc, pointer + ("/span" if span is not None else "/quote")) from None
+
+
+# ---- links ----------------------------------------------------------------------------------
+
+
+async def resolve_links(
+    conn: Connection, links: list[LinkIn], actor: str | None, pointer: str
+) -> list[dict[str, Any]]:
+    """Each link as {source_id, relation, excerpt}; sources sent by url are found or created."""
+    resolved: list[dict[str, Any]] = []
+    by_id: dict[UUID, str] = {}
+    for i, link in enumerate(links):
+        at = f"{pointer}/{i}"
+        if (link.source_id is None) == (link.source is None):
+            raise InvalidRequest(
+                "a link names its source by source_id or by source, not both",
+                errors=[(at, "give exactly one of source_id and source")],
+            )
+        if link.source is not None:
+            source_id, _ = await sources.find_or_create(conn, link.source, actor, f"{at}/source/url")
+        else:
+            assert link.source_id is not None
+            source_id = link.source_id
+            by_id[source_id] = f"{at}/source_id"
+        if any(r["source_id"] == source_id for r in resolved):
+            raise InvalidRequest(
+                "the same source is linked twice", errors=[(at, "this source is already in the list")]
+            )
+        resolved.append({"source_id": source_id, "relation": link.relation, "excerpt": link.excerpt})
+    if by_id:
+        found = {r["id"] for r in await conn.fetch(sources.Q["source_ids_existing"], list(by_id))}
+        missing = [sid for sid in by_id if sid not in found]
+        if missing:
+            raise NotFound(
+                f"source {missing[0]} does not exist",
+                errors=[(by_id[sid], "no such source") for sid in missing],
+            )
+    return resolved
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+async def get(conn: Connection, claim_id: UUID) -> Claim:
+    doc = await conn.fetchval(Q["claim_document"], claim_id)
+    if doc is None:
+        raise NotFound(f"claim {claim_id} does not exist")
+    return _claim.decode(doc)
+
+
+async def of_article(conn: Connection, article_id: UUID, cursor: Any, limit: int | None) -> Page[Claim]:
+    orphaned, start, end, after_id = cursor if cursor else (None, None, None, None)
+    row = await conn.fetchrow(
+        Q["article_claims"], article_id, orphaned, start, end, after_id, limit + 1 if limit else None
+    )
+    if row is None:
+        raise NotFound(f"article {article_id} does not exist")
+    items = _claims.decode(row[0])
+    return make_page(
+        items,
+        limit,
+        lambda c: [c.span is None, c.span.start if c.span else 0, c.span.end if c.span else 0, str(c.id)],
+    )
+
+
+async def list_page(conn: Connection, filters: dict[str, Any], cursor: Any, limit: int) -> Page[Claim]:
+    after_time, after_id = cursor if cursor else (None, None)
+    raw = await conn.fetchval(
+        Q["list_claims"],
+        filters.get("status"),
+        filters.get("article_id"),
+        filters.get("language"),
+        filters.get("tag"),
+        filters.get("updated_since"),
+        filters.get("q"),
+        after_time,
+        after_id,
+        limit + 1,
+    )
+    return make_page(_claims.decode(raw), limit, lambda c: [c.updated_at.isoformat(), str(c.id)])
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+async def create_many(
+    conn: Connection,
+    article_id: UUID,
+    body: str,
+    language: str,
+    items: list[ClaimCreate],
+    actor: str | None,
+    pointer: str,
+) -> list[UUID]:
+    """Insert claims (and their links) of one article; call inside a transaction."""
+    rows: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        at = f"{pointer}/{i}" if pointer != "" else ""
+        span = (item.span.start, item.span.end) if item.span else None
+        quote, where = place(body, item.quote, span, item.prefix, item.suffix, at)
+        claim_id = uuid.uuid4()
+        rows.append(
+            {
+                "id": str(claim_id),
+                "text": item.text,
+                "quote": quote,
+                "span_start": where.start,
+                "span_end": where.end,
+                "prefix": where.prefix,
+                "suffix": where.suffix,
+                "language": item.language or language,
+                "claimant": item.claimant,
+                "claim_date": item.claim_date.isoformat() if item.claim_date else None,
+                "tags": item.tags,
+                "review_url": sources.normalised(item.review_url, f"{at}/review_url")
+                if item.review_url
+                else None,
+            }
+        )
+        for link in await resolve_links(conn, item.sources, actor, f"{at}/sources"):
+            links.append({**link, "claim_id": claim_id})
+    if rows:
+        await conn.execute(Q["insert_claims"], article_id, rows, actor)
+    if links:
+        await conn.execute(Q["insert_links_for_claims"], article_id, links, actor)
+    return [UUID(r["id"]) for r in rows]
+
+
+async def create(conn: Connection, article_id: UUID, data: ClaimCreate, actor: str | None) -> Claim:
+    async with conn.transaction():
+        article = await conn.fetchrow(Q["article_for_claims"], article_id)
+        if article is None:
+            raise NotFound(f"article {article_id} does not exist")
+        [claim_id] = await create_many(
+            conn, article_id, article["body"], article["language"], [data], actor, ""
+        )
+    return await get(conn, claim_id)
+
+
+async def _locked(conn: Connection, claim_id: UUID, expected: int | None) -> Any:
+    row = await conn.fetchrow(Q["claim_for_update"], claim_id)
+    if row is None:
+        raise NotFound(f"claim {claim_id} does not exist")
+    check_version(expected, row["version"])
+    return row
+
+
+async def update(
+    conn: Connection, claim_id: UUID, data: ClaimPatch, expected: int | None, actor: str | None
+) -> Claim:
+    async with conn.transaction():
+        row = await _locked(conn, claim_id, expected)
+        new = dict(row)
+        given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
+        for name in ("text", "claimant", "language", "claim_date", "tags"):
+            if name in given:
+                new[name] = given[name]
+        if "review_url" in given:
+            url = given["review_url"]
+            new["review_url"] = sources.normalised(url, "/review_url") if url else None
+        if {"quote", "span", "prefix", "suffix"} & given.keys():
+            span = (data.span.start, data.span.end) if isinstance(data.span, msgspec.Struct) else None
+            quote = given.get("quote", None if span is not None else row["quote"])
+            new["quote"], where = place(
+                row["body"], quote, span, given.get("prefix"), given.get("suffix"), ""
+            )
+            new.update(span_start=where.start, span_end=where.end, prefix=where.prefix, suffix=where.suffix)
+        if new != dict(row):
+            await conn.execute(
+                Q["update_claim"],
+                claim_id,
+                new["text"],
+                new["quote"],
+                new["span_start"],
+                new["span_end"],
+                new["prefix"],
+                new["suffix"],
+                new["language"],
+                new["claimant"],
+                new["claim_date"],
+                new["tags"],
+                new["review_url"],
+                actor,
+            )
+        return await get(conn, claim_id)
+
+
+async def delete(
+    conn: Connection, claim_id: UUID, expected: int | None, may_erase_history: bool = True
+) -> None:
+    async with conn.transaction():
+        await _locked(conn, claim_id, expected)
+        if not may_erase_history and await conn.fetchval(Q["claim_has_history"], claim_id):
+            from api.errors import Forbidden
+
+            raise Forbidden("the claim has a verification history; deleting it needs the verify scope too")
+        await conn.execute(Q["delete_claim"], claim_id)
+
+
+async def link(
+    conn: Connection, claim_id: UUID, data: LinkIn, expected: int | None, actor: str | None
+) -> tuple[Claim, bool]:
+    """Link a source (created=True), or change an existing link's relation and excerpt."""
+    async with conn.transaction():
+        row = await _locked(conn, claim_id, expected)
+        [wanted] = await resolve_links(conn, [data], actor, "")
+        current = {r["source_id"]: r for r in await conn.fetch(Q["claim_links"], claim_id)}
+        existing = current.get(wanted["source_id"])
+        if existing is not None and (existing["relation"], existing["excerpt"]) == (
+            wanted["relation"],
+            wanted["excerpt"],
+        ):
+            return await get(conn, claim_id), False
+        relations = [r["relation"] for sid, r in current.items() if sid != wanted["source_id"]]
+        rules.check_links_keep_status(row["status"], [*relations, wanted["relation"]])
+        await conn.execute(Q["upsert_links"], claim_id, row["article_id"], [wanted], actor)
+        await conn.execute(Q["bump_claim"], claim_id, actor)
+        return await get(conn, claim_id), existing is None
+
+
+async def unlink(
+    conn: Connection, claim_id: UUID, source_id: UUID, expected: int | None, actor: str | None
+) -> int:
+    """Remove a link; returns the claim's new version."""
+    async with conn.transaction():
+        row = await _locked(conn, claim_id, expected)
+        if await conn.fetchval(Q["delete_link"], claim_id, source_id) is None:
+            raise NotFound(f"source {source_id} is not linked to claim {claim_id}")
+        remaining = [r["relation"] for r in await conn.fetch(Q["claim_links"], claim_id)]
+        rules.check_links_keep_status(row["status"], remaining)
+        version: int = await conn.fetchval(Q["bump_claim"], claim_id, actor)
+        return version
+
+
+async def verify(
+    conn: Connection, claim_id: UUID, data: VerificationCreate, expected: int | None, actor: str | None
+) -> VerificationResult:
+    """One verification update: links, the history row and the claim change, in one transaction."""
+    async with conn.transaction():
+        row = await _locked(conn, claim_id, expected)
+        rules.check_transition(row["status"], data.status)
+        new_links = await resolve_links(conn, data.sources, actor, "/sources")
+        if new_links:
+            await conn.execute(Q["upsert_links"], claim_id, row["article_id"], new_links, actor)
+        in_force = [dict(r) for r in await conn.fetch(Q["claim_links"], claim_id)]
+        rules.check_evidence(data.status, [r["relation"] for r in in_force], data.note)
+        value, text = rules.rating_for(data.status, data.rating_text)
+        review_url = sources.normalised(data.review_url, "/review_url") if data.review_url else None
+        version = await conn.fetchval(
+            Q["set_claim_status"], claim_id, data.status, value, text, review_url, actor
+        )
+        evidence = [
+            {"source_id": str(r["source_id"]), "relation": r["relation"], "excerpt": r["excerpt"]}
+            for r in in_force
+        ]
+        doc = await conn.fetchval(
+            Q["insert_verification"],
+            claim_id,
+            row["article_id"],
+            data.status,
+            row["status"],
+            value,
+            text,
+            data.note,
+            evidence,
+            actor,
+            version,
+        )
+        claim = await get(conn, claim_id)
+    return VerificationResult(verification=_verification.decode(doc), claim=claim)
+
+
+async def history(
+    conn: Connection, claim_id: UUID, actor: str | None, cursor: Any, limit: int
+) -> Page[Verification]:
+    after = cursor[0] if cursor else None
+    raw = await conn.fetchrow(Q["list_verifications"], claim_id, after, actor, limit + 1)
+    if raw is None:
+        raise NotFound(f"claim {claim_id} does not exist")
+    return make_page(_verifications.decode(raw[0]), limit, lambda v: [v.claim_version])
+
+
+async def replace_all(conn: Connection, article_id: UUID, body: str, actor: str | None) -> None:
+    """Place every claim of an article again in its new body; call inside the article's transaction."""
+    moved: list[dict[str, Any]] = []
+    for row in await conn.fetch(Q["article_claims_for_update"], article_id):
+        where = anchoring.replace(
+            body, row["quote"], row["span_start"], row["span_end"], row["prefix"], row["suffix"]
+        )
+        new = (
+            (where.start, where.end, where.prefix, where.suffix)
+            if where
+            else (None, None, row["prefix"], row["suffix"])
+        )
+        if new != (row["span_start"], row["span_end"], row["prefix"], row["suffix"]):
+            moved.append(
+                {
+                    "id": str(row["id"]),
+                    "span_start": new[0],
+                    "span_end": new[1],
+                    "prefix": new[2],
+                    "suffix": new[3],
+                }
+            )
+    if moved:
+        await conn.execute(Q["replace_claims"], moved, actor)

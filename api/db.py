@@ -1,0 +1,99 @@
+"""The connection pool and the loader for the named SQL blocks kept in each feature's queries.sql."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from api.errors import ServiceUnavailable
+from api.settings import Settings, asyncpg_dsn
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+
+_BLOCK = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.M)
+
+
+class Queries(Mapping[str, str]):
+    """The named blocks of one .sql file: ``-- name: claim_by_id`` followed by its statement."""
+
+    def __init__(self, path: Path) -> None:
+        text = path.read_text(encoding="utf-8")
+        marks = list(_BLOCK.finditer(text))
+        if not marks:
+            raise ValueError(f"{path} holds no '-- name:' blocks")
+        self._sql: dict[str, str] = {}
+        for mark, following in zip(marks, [*marks[1:], None], strict=True):
+            end = following.start() if following else len(text)
+            name = mark.group("name")
+            if name in self._sql:
+                raise ValueError(f"{path}: query {name} is defined twice")
+            self._sql[name] = text[mark.end() : end].strip().rstrip(";")
+        self.path = path
+
+    def __getitem__(self, name: str) -> str:
+        return self._sql[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._sql)
+
+    def __len__(self) -> int:
+        return len(self._sql)
+
+
+def load_queries(module_file: str) -> Queries:
+    """The queries.sql beside a feature's module."""
+    return Queries(Path(module_file).with_name("queries.sql"))
+
+
+_json_encoder = msgspec.json.Encoder()
+
+
+def _encode_json(value: Any) -> str:
+    return _json_encoder.encode(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # Documents come back as text and are decoded straight into the output Structs.
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, schema="pg_catalog", encoder=_encode_json, decoder=lambda text: text, format="text"
+        )
+
+
+async def create_pool(settings: Settings, database_url: str, *, lazy: bool = False) -> asyncpg.Pool:
+    """The process's pool; ``lazy`` opens no connection until the first request needs one."""
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(database_url),
+        min_size=0 if lazy else settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.connect_timeout,
+        command_timeout=settings.statement_timeout_ms / 1000 + 1,
+        init=_init_connection,
+        server_settings={
+            "timezone": "UTC",
+            "application_name": "claimtrack",
+            "statement_timeout": str(settings.statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(max(settings.statement_timeout_ms * 3, 30_000)),
+        },
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def connection(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterator[asyncpg.Connection]:
+    try:
+        conn = await pool.acquire(timeout=acquire_timeout)
+    except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
+        raise ServiceUnavailable() from exc
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)

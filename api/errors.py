@@ -1,0 +1,212 @@
+"""Every error the API answers, as RFC 9457 problem+json, mapped in one table.
+
+Domain code raises an ``ApplicationError``; framework and driver exceptions are translated
+here too, so no client input can produce a 5xx and no stack trace or SQL leaves the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from schemas.common import FieldError, Problem
+
+log = logging.getLogger("claimtrack.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = "2"
+
+
+class ApplicationError(Exception):
+    status: int = 500
+    problem: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        errors: Iterable[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = [FieldError(field=f, message=m) for f, m in errors] if errors is not None else None
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+class InvalidRequest(ApplicationError):
+    status, problem, title = 400, "invalid-request", "Invalid request"
+
+
+class Unauthorized(ApplicationError):
+    status, problem, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(ApplicationError):
+    status, problem, title = 403, "forbidden", "Not allowed for this key"
+
+
+class NotFound(ApplicationError):
+    status, problem, title = 404, "not-found", "Not found"
+
+
+class Conflict(ApplicationError):
+    status, problem, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ApplicationError):
+    status, problem, title = 412, "precondition-failed", "Precondition failed"
+
+
+class RuleBroken(ApplicationError):
+    """422: the request is well-formed but breaks a rule; ``problem`` names the rule."""
+
+    status, title = 422, "Unprocessable request"
+
+    def __init__(self, problem: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.problem = problem
+        self.title = problem.replace("-", " ").capitalize()
+
+
+class ServiceUnavailable(ApplicationError):
+    status, problem, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str = "the database is not reachable; try again shortly") -> None:
+        super().__init__(detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+def problem_response(
+    status: int,
+    problem: str,
+    title: str,
+    detail: str = "",
+    *,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response[Problem]:
+    body = Problem(
+        type=f"/problems/{problem}", title=title, status=status, detail=detail, errors=errors, **extra
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
+
+
+def _pointer(path: str, name: str | None = None) -> str:
+    """msgspec's ``$.a.b[0]`` as the JSON Pointer ``/a/b/0``."""
+    tokens = re.findall(r"\.([^.\[]+)|\[(\d+)\]", path[1:] if path.startswith("$") else path)
+    parts = [key or index for key, index in tokens]
+    if name is not None:
+        parts.append(name)
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
+_NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
+
+
+def errors_from_msgspec(exc: msgspec.ValidationError) -> list[tuple[str, str]]:
+    match = _AT.match(str(exc))
+    message = match.group("message") if match else str(exc)
+    path = (match.group("path") if match else None) or "$"
+    named = _NAMED.search(message)
+    pointer = _pointer(path, named.group("name") if named else None)
+    if "\\u0000" in message:
+        message = "must not contain the character U+0000"
+    return [(pointer, message)]
+
+
+def _from_application_error(_: Request[Any, Any, Any], exc: ApplicationError) -> Response[Problem]:
+    return problem_response(
+        exc.status, exc.problem, exc.title, exc.detail, errors=exc.errors, headers=exc.headers, **exc.extra
+    )
+
+
+_HTTP_PROBLEMS = {
+    400: "invalid-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+    503: "service-unavailable",
+}
+
+
+def _from_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    errors: list[FieldError] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key") or "")
+        message = str(item.get("message") or "invalid value")
+        if "\\u0000" in message:
+            message = "must not contain the character U+0000"
+        errors.append(FieldError(field="/" + key if key else "", message=message))
+    return problem_response(
+        400, "invalid-request", "Invalid request", "the request does not match the schema", errors=errors
+    )
+
+
+def _from_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("http error %s: %s", status, exc.detail)
+        return problem_response(500, "internal-error", "Internal server error")
+    problem = _HTTP_PROBLEMS.get(status, "http-error")
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    if status == 413:
+        detail = "the request body is larger than the server accepts"
+    headers = dict(exc.headers or {})
+    return problem_response(status, problem, problem.replace("-", " ").capitalize(), detail, headers=headers)
+
+
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.QueryCanceledError,
+    asyncpg.AdminShutdownError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _from_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if isinstance(exc, asyncpg.DataError):
+        # Backstop for text PostgreSQL refuses (U+0000, bad encodings) and out-of-range values.
+        return problem_response(
+            400, "invalid-request", "Invalid request", "a value cannot be stored: " + type(exc).__name__
+        )
+    if isinstance(exc, _UNAVAILABLE):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        unavailable = ServiceUnavailable()
+        return _from_application_error(request, unavailable)
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "internal-error", "Internal server error", "an unexpected error occurred")
+
+
+EXCEPTION_HANDLERS: Mapping[Any, Any] = {
+    ApplicationError: _from_application_error,
+    ValidationException: _from_validation,
+    HTTPException: _from_http,
+    Exception: _from_exception,
+}
+
+# Responses documented on every operation that can raise them, for the OpenAPI document.
+PROBLEM_MEDIA = MediaType.JSON

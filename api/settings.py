@@ -1,0 +1,87 @@
+"""Settings, read once from environment variables.
+
+Every knob of the service is here, with its environment variable and default, so the
+README's configuration table and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"setting {name} must be a number, got {raw!r}") from exc
+
+
+def _list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # An empty database_url means "run the embedded PostgreSQL in data_dir".
+    database_url: str = ""
+    data_dir: Path = Path(".claimtrack")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body_bytes: int = 4 * 1024 * 1024
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    # Seconds a request may wait for a pooled connection before it is answered 503.
+    pool_acquire_timeout: float = 5.0
+    connect_timeout: float = 5.0
+    statement_timeout_ms: int = 10_000
+    log_level: str = "INFO"
+    access_log: bool = True
+    cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("DATABASE_URL", ""),
+            data_dir=Path(os.environ.get("CLAIMTRACK_DATA_DIR", ".claimtrack")),
+            host=os.environ.get("CLAIMTRACK_HOST", "127.0.0.1"),
+            port=_int("CLAIMTRACK_PORT", 8000),
+            workers=_int("CLAIMTRACK_WORKERS", 1),
+            max_body_bytes=_int("CLAIMTRACK_MAX_BODY_BYTES", 4 * 1024 * 1024),
+            pool_min_size=_int("CLAIMTRACK_POOL_MIN_SIZE", 2),
+            pool_max_size=_int("CLAIMTRACK_POOL_MAX_SIZE", 10),
+            pool_acquire_timeout=_float("CLAIMTRACK_POOL_ACQUIRE_TIMEOUT", 5.0),
+            connect_timeout=_float("CLAIMTRACK_CONNECT_TIMEOUT", 5.0),
+            statement_timeout_ms=_int("CLAIMTRACK_STATEMENT_TIMEOUT_MS", 10_000),
+            log_level=os.environ.get("CLAIMTRACK_LOG_LEVEL", "INFO").upper(),
+            access_log=os.environ.get("CLAIMTRACK_ACCESS_LOG", "1") not in ("0", "false", "no"),
+            cors_allow_origins=_list("CLAIMTRACK_CORS_ALLOW_ORIGINS"),
+        )
+
+
+def asyncpg_dsn(url: str) -> str:
+    """asyncpg wants ``postgresql://``; alembic's SQLAlchemy engine wants ``+asyncpg``."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url

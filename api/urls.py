@@ -1,0 +1,84 @@
+"""URL normalisation: one spelling per document, so it is stored once and found by any spelling.
+
+Lower-case scheme and host, IDN hosts as punycode, no default port, no fragment, no
+tracking parameters, the remaining parameters sorted, no trailing slash except for the root.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ocid",
+        "wt_mc",
+        "at_medium",
+        "at_campaign",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters left as they are in a path; everything else is percent-encoded once.
+PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+class InvalidURL(ValueError):
+    """The text is not an absolute http(s) URL."""
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def normalise_url(raw: str) -> str:
+    text = raw.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURL(f"not a valid URL: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise InvalidURL("must be an absolute http or https URL")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise InvalidURL("must name a host")
+    try:
+        host = host.encode("idna").decode("ascii").lower() if not host.isascii() else host.lower()
+    except UnicodeError as exc:
+        raise InvalidURL("the host name is not valid") from exc
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    netloc = host
+    if parts.username is not None:
+        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
+        netloc = f"{userinfo}@{host}"
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+
+    path = quote(unquote(parts.path), safe=PATH_SAFE) if parts.path else ""
+    if path.endswith("/"):
+        path = path.rstrip("/")
+    if not path:
+        path = "/"
+
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    params.sort()
+    query = urlencode(params, quote_via=quote, safe="-._~")
+    return urlunsplit((scheme, netloc, path, query, ""))

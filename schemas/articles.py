@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from schemas.claims import ClaimCreate
+from schemas.common import Body, ExternalId, Language, Name, Title, Url
+
+MAX_CLAIMS_PER_REQUEST = 500
+
+
+class ArticleCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Url | None = None
+    external_id: ExternalId | None = None
+    title: Title
+    language: Language
+    outlet: Name | None = None
+    published_at: datetime | None = None
+    body: Body
+    claims: Annotated[list[ClaimCreate], Meta(max_length=MAX_CLAIMS_PER_REQUEST)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class ArticlePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Url | UnsetType | None = UNSET
+    external_id: ExternalId | UnsetType | None = UNSET
+    title: Title | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+    outlet: Name | UnsetType | None = UNSET
+    published_at: datetime | UnsetType | None = UNSET
+    body: Body | UnsetType = UNSET
+
+
+class Article(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    url: str | None
+    external_id: str | None
+    title: str
+    language: str
+    outlet: str | None
+    published_at: datetime | None
+    body: str
+    version: int
+    created_by: str | None
+    updated_by: str | None
+    created_at: datetime
+    updated_at: datetime

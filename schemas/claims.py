@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from schemas.common import (
+    AnchorStatus,
+    ClaimText,
+    Context,
+    Language,
+    Name,
+    Offset,
+    Quote,
+    Status,
+    Tags,
+    Url,
+)
+from schemas.sources import ClaimSource, LinkIn
+
+Links = Annotated[list[LinkIn], Meta(max_length=100)]
+
+
+class SpanIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    start: Offset
+    end: Offset
+
+
+class ClaimCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    text: ClaimText
+    quote: Quote
+    span: SpanIn | None = None
+    prefix: Context | None = None
+    suffix: Context | None = None
+    language: Language | None = None
+    claimant: Name | None = None
+    claim_date: date | None = None
+    tags: Tags = msgspec.field(default_factory=list)
+    review_url: Url | None = None
+    sources: Links = msgspec.field(default_factory=list)
+
+
+class ClaimPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    text: ClaimText | UnsetType = UNSET
+    quote: Quote | UnsetType = UNSET
+    span: SpanIn | UnsetType = UNSET
+    prefix: Context | UnsetType | None = UNSET
+    suffix: Context | UnsetType | None = UNSET
+    claimant: Name | UnsetType | None = UNSET
+    language: Language | UnsetType = UNSET
+    claim_date: date | UnsetType | None = UNSET
+    tags: Tags | UnsetType = UNSET
+    review_url: Url | UnsetType | None = UNSET
+
+
+class Span(msgspec.Struct, kw_only=True, frozen=True):
+    start: int
+    end: int
+
+
+class Selector(msgspec.Struct, kw_only=True, frozen=True):
+    exact: str
+    prefix: str
+    suffix: str
+
+
+class Rating(msgspec.Struct, kw_only=True, frozen=True):
+    value: int | None
+    best: int
+    worst: int
+    text: str
+
+
+class Claim(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    article_id: UUID
+    text: str
+    quote: str
+    span: Span | None
+    selector: Selector
+    anchor_status: AnchorStatus
+    language: str
+    claimant: str | None
+    claim_date: date | None
+    tags: list[str]
+    status: Status
+    rating: Rating | None
+    review_url: str | None
+    version: int
+    created_by: str | None
+    updated_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    sources: list[ClaimSource]

@@ -1,0 +1,77 @@
+"""Constraint aliases, declared once and used by every input Struct.
+
+Every string refuses U+0000 here, at the edge: PostgreSQL text cannot hold it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+NO_NUL = r"^[^\u0000]*$"
+
+Text = Annotated[str, Meta(max_length=100_000, pattern=NO_NUL)]
+Name = Annotated[str, Meta(min_length=1, max_length=500, pattern=NO_NUL)]
+Title = Annotated[str, Meta(min_length=1, max_length=1_000, pattern=NO_NUL)]
+ClaimText = Annotated[str, Meta(min_length=1, max_length=5_000, pattern=NO_NUL)]
+Quote = Annotated[str, Meta(min_length=1, max_length=20_000, pattern=NO_NUL)]
+Context = Annotated[str, Meta(max_length=1_000, pattern=NO_NUL)]
+Note = Annotated[str, Meta(max_length=20_000, pattern=NO_NUL)]
+Excerpt = Annotated[str, Meta(max_length=20_000, pattern=NO_NUL)]
+Body = Annotated[str, Meta(min_length=1, max_length=2_000_000, pattern=NO_NUL)]
+ExternalId = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Tag = Annotated[str, Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+Tags = Annotated[list[Tag], Meta(max_length=50)]
+Url = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=2_048,
+        pattern=r"^[hH][tT][tT][pP][sS]?://[^\u0000-\u0020\u007f]+$",
+        description="An absolute http or https URL; stored and returned in its normalised form.",
+    ),
+]
+Language = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="A BCP 47 language tag, e.g. de, en, ru, pt-BR.",
+    ),
+]
+Offset = Annotated[int, Meta(ge=0, le=2_000_000)]
+Version = Annotated[int, Meta(ge=1)]
+
+Status = Literal["unverified", "in_review", "verified", "misleading", "disputed", "false", "unverifiable"]
+Relation = Literal["supports", "refutes", "context", "origin"]
+SourceKind = Literal[
+    "official_statement", "news_report", "social_post", "document", "dataset", "fact_check", "other"
+]
+AnchorStatus = Literal["anchored", "orphaned"]
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True, frozen=True):
+    items: list[T]
+    next_cursor: str | None
+
+
+class FieldError(msgspec.Struct, kw_only=True, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[FieldError] | None = None
+    existing_id: str | None = None
+    candidates: list[dict[str, int]] | None = None

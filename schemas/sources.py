@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from schemas.common import Excerpt, Language, Name, Relation, SourceKind, Title, Url
+
+
+class SourceCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Url
+    title: Title | None = None
+    publisher: Name | None = None
+    kind: SourceKind = "other"
+    language: Language | None = None
+    published_at: datetime | None = None
+    archived_url: Url | None = None
+
+
+class SourcePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Url | UnsetType = UNSET
+    title: Title | UnsetType | None = UNSET
+    publisher: Name | UnsetType | None = UNSET
+    kind: SourceKind | UnsetType = UNSET
+    language: Language | UnsetType | None = UNSET
+    published_at: datetime | UnsetType | None = UNSET
+    archived_url: Url | UnsetType | None = UNSET
+
+
+class LinkIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A link as sent: an existing source by id, or a source found or created by its url."""
+
+    source_id: UUID | None = None
+    source: SourceCreate | None = None
+    relation: Relation
+    excerpt: Excerpt | None = None
+
+
+class Source(msgspec.Struct, kw_only=True, frozen=True):
+    id: UUID
+    url: str
+    title: str | None
+    publisher: str | None
+    kind: SourceKind
+    language: str | None
+    published_at: datetime | None
+    archived_url: str | None
+    version: int
+    created_by: str | None
+    updated_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClaimSource(msgspec.Struct, kw_only=True, frozen=True):
+    source: Source
+    relation: Relation
+    excerpt: str | None
+    added_by: str | None
+    added_at: datetime

@@ -1,0 +1,186 @@
+"""One real PostgreSQL database per test run, and the real API served over HTTP on loopback.
+
+The database lives on DATABASE_URL's server when it is set (CI: the local service), else on an
+embedded PostgreSQL; it is created for the run and dropped after. The app runs under uvicorn
+in a thread with its own event loop and its own pool, exactly as in production; tests talk
+to it with httpx and look at rows through a connection of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from api.settings import Settings, asyncpg_dsn
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ARTICLE = ROOT / "api" / "demo" / "kasachstan-ovks-2022-01-08.de.txt"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(asyncpg_dsn(url))
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code, on a loop of its own in another thread."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0] if result else None
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """A URL to some database on the server the tests use (not the test database itself)."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if configured:
+        return asyncpg_dsn(configured)
+    from api.embedded import ensure_embedded_database
+
+    return ensure_embedded_database(ROOT / ".claimtrack" / "test-server", dbname="postgres")
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    from api.migrate import upgrade
+
+    name = f"claimtrack_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    _run(admin(f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    try:
+        _run_in_thread(upgrade, url)
+        yield url
+    finally:
+        _run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run_in_thread(fn: Any, *args: Any) -> None:
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "database_url": database_url,
+        "pool_min_size": 1,
+        "pool_max_size": 20,
+        "access_log": False,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+class LiveServer:
+    """The app under uvicorn in a background thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        from api.app import create_app
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(settings),
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            ws="none",
+            timeout_graceful_shutdown=10,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[LiveServer]:
+    server = LiveServer(test_settings(database_url)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the tests' own, to look at rows after a request."""
+    conn = await asyncpg.connect(database_url, server_settings={"timezone": "UTC"})
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def seed_body() -> str:
+    return SEED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random token, for urls and ids that must not collide between tests."""
+    return uuid.uuid4().hex[:10]
