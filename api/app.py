@@ -16,10 +16,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Response
 
 from api.articles.controller import ArticleController
+from api.auth import KeyCache, authorize, key_tasks
 from api.claims.controller import ClaimController
 from api.db import Connection, connection, create_pool
 from api.docs import openapi_config
 from api.errors import EXCEPTION_HANDLERS, ServiceUnavailable
+from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
 from api.settings import Settings
 from api.sources.controller import SourceController
@@ -39,6 +41,7 @@ async def provide_db(state: State) -> AsyncIterator[Connection]:
 @get(
     "/health",
     operation_id="health",
+    opt={"public": True},
     summary="The process is alive (touches no database)",
     tags=["operations"],
 )
@@ -49,6 +52,7 @@ async def health() -> dict[str, str]:
 @get(
     "/ready",
     operation_id="ready",
+    opt={"public": True},
     summary="The database is reachable and migrations are at head; 503 while shutting down",
     tags=["operations"],
 )
@@ -93,17 +97,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.warning("database not reachable at start (%s); connecting lazily", type(exc).__name__)
             app.state.pool = await create_pool(settings, settings.database_url, lazy=True)
         try:
-            yield
+            async with key_tasks(app.state, settings):
+                yield
         finally:
             app.state.shutting_down = True
             await app.state.pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, ArticleController, ClaimController, SourceController],
+        route_handlers=[health, ready, ArticleController, ClaimController, SourceController, KeyController],
+        guards=[authorize],
+        security=[{"apiKey": []}],
         dependencies={"db": Provide(provide_db)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
-        state=State({"settings": settings, "pool": None, "shutting_down": False}),
+        state=State(
+            {
+                "settings": settings,
+                "pool": None,
+                "shutting_down": False,
+                "key_cache": KeyCache(settings.key_cache_seconds),
+            }
+        ),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))

@@ -69,7 +69,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.migrate import upgrade
 
-    upgrade(ensure_database(settings))
+    url = ensure_database(settings)
+    upgrade(url)
+    if not settings.database_url:
+        _announce_local_admin(url, args, settings)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -86,6 +89,22 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
+
+
+def _announce_local_admin(url: str, args: argparse.Namespace, settings: Settings) -> None:
+    from api.keys.cli import LOCAL_ADMIN, ensure_local_admin
+
+    token = ensure_local_admin(url)
+    if token is None:
+        return
+    port = args.port if args.port is not None else settings.port
+    # Printed to the terminal, never logged: tokens stay out of the logs.
+    print(
+        f"\nFirst start: created the API key {LOCAL_ADMIN!r} with every scope. It is shown this once:\n\n"
+        f"    export CLAIMTRACK_API_KEY={token}\n"
+        f'    curl -H "Authorization: Bearer $CLAIMTRACK_API_KEY" http://127.0.0.1:{port}/v1/articles\n',
+        flush=True,
+    )
 
 
 def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,9 +124,22 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _keys_arguments(parser: argparse.ArgumentParser) -> None:
+    from api.keys.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from api.keys.cli import run
+
+    return run(args, settings)
+
+
 COMMANDS: dict[str, Command] = {
     "serve": Command("run the HTTP API (migrating the database first)", _serve_arguments, serve),
     "migrate": Command("apply (or revert) schema migrations", _migrate_arguments, migrate),
+    "keys": Command("create, list and revoke API keys", _keys_arguments, _keys),
 }
 
 

@@ -54,6 +54,11 @@ class Settings:
     log_level: str = "INFO"
     access_log: bool = True
     cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Requests a minute per API key, counted in PostgreSQL so all workers share it; 0 is off.
+    rate_limit_per_minute: int = 0
+    # How long a process trusts a cached key; revocations also reach every process at once.
+    key_cache_seconds: float = 30.0
+    key_usage_flush_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,6 +77,9 @@ class Settings:
             log_level=os.environ.get("CLAIMTRACK_LOG_LEVEL", "INFO").upper(),
             access_log=os.environ.get("CLAIMTRACK_ACCESS_LOG", "1") not in ("0", "false", "no"),
             cors_allow_origins=_list("CLAIMTRACK_CORS_ALLOW_ORIGINS"),
+            rate_limit_per_minute=_int("CLAIMTRACK_RATE_LIMIT_PER_MINUTE", 0),
+            key_cache_seconds=_float("CLAIMTRACK_KEY_CACHE_SECONDS", 30.0),
+            key_usage_flush_seconds=_float("CLAIMTRACK_KEY_USAGE_FLUSH_SECONDS", 30.0),
         )
 
 

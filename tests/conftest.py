@@ -103,7 +103,7 @@ def _run_in_thread(fn: Any, *args: Any) -> None:
         raise errors[0]
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def settings_for(database_url: str, **overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "database_url": database_url,
         "pool_min_size": 1,
@@ -156,13 +156,36 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str) -> Iterator[LiveServer]:
-    server = LiveServer(test_settings(database_url)).start()
+    server = LiveServer(settings_for(database_url)).start()
     yield server
     server.stop()
 
 
+async def create_key(database_url: str, name: str, scopes: list[str]) -> str:
+    """A real API key, made the way `claimtrack keys create` makes one; returns its token."""
+    from api.keys import service as keys
+    from schemas.keys import KeyCreate
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        created = await keys.create(conn, KeyCreate(name=name, scopes=scopes), "tests")  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+    return created.token
+
+
 @pytest.fixture(scope="session")
-async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+async def client(live_server: LiveServer, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose key has every scope; its name, "desk", is the actor of its changes."""
+    token = await create_key(database_url, "desk", ["read", "write", "verify", "admin"])
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30, headers=headers) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def anonymous(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    """A client without a key."""
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
         yield http
 

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.articles import service
+from api.auth import scopes_of
 from api.body import StrictBody
 from api.db import Connection
 from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, etag, if_match, problems
@@ -99,4 +100,6 @@ class ArticleController(Controller):
     async def delete_article(
         self, request: Request[Any, Any, Any], article_id: FromPath[UUID], db: NamedDependency[Connection]
     ) -> None:
-        await service.delete(db, article_id, if_match(request))
+        await service.delete(
+            db, article_id, if_match(request), may_erase_history="verify" in scopes_of(request)
+        )

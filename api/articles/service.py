@@ -91,7 +91,7 @@ async def update(
 
 
 async def delete(
-    conn: Connection, article_id: UUID, expected: int | None, may_erase_history: bool = True
+    conn: Connection, article_id: UUID, expected: int | None, *, may_erase_history: bool
 ) -> None:
     async with conn.transaction():
         row = await conn.fetchrow(Q["article_for_update"], article_id)

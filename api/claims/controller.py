@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.auth import scopes_of
 from api.body import StrictBody
 from api.claims import service
 from api.db import Connection
@@ -133,11 +134,14 @@ class ClaimController(Controller):
     async def delete_claim(
         self, request: Request[Any, Any, Any], claim_id: FromPath[UUID], db: NamedDependency[Connection]
     ) -> None:
-        await service.delete(db, claim_id, if_match(request))
+        await service.delete(
+            db, claim_id, if_match(request), may_erase_history="verify" in scopes_of(request)
+        )
 
     @post(
         "/claims/{claim_id:str}/verifications",
         operation_id="createVerification",
+        opt={"scope": "verify"},
         summary="Submit a verification update: new status, note, rating text and evidence links",
         dto=StrictBody[VerificationCreate],
         return_dto=None,

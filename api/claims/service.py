@@ -245,9 +245,7 @@ async def update(
         return await get(conn, claim_id)
 
 
-async def delete(
-    conn: Connection, claim_id: UUID, expected: int | None, may_erase_history: bool = True
-) -> None:
+async def delete(conn: Connection, claim_id: UUID, expected: int | None, *, may_erase_history: bool) -> None:
     async with conn.transaction():
         await _locked(conn, claim_id, expected)
         if not may_erase_history and await conn.fetchval(Q["claim_has_history"], claim_id):

@@ -1,0 +1,221 @@
+"""Who is calling: API keys checked by one guard on the whole app.
+
+Every route needs a key unless its handler says ``opt={"public": True}`` or it is part of the
+OpenAPI pages under /schema. The scope a route needs is ``read`` for GET and HEAD and
+``write`` for other methods, unless the handler names another with ``opt={"scope": ...}``.
+
+Keys are cached in each process (so the hot path makes no extra round trip) and dropped from
+the cache when PostgreSQL notifies a revocation, with a short expiry as a backstop while the
+notification connection is down. ``last_used_at`` is collected in memory and flushed in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from api.errors import Forbidden, ServiceUnavailable, Unauthorized
+from api.keys import service as keys
+from api.settings import Settings, asyncpg_dsn
+
+log = logging.getLogger("claimtrack.auth")
+
+PUBLIC_PREFIXES = ("/schema",)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CHANNEL = "claimtrack_api_keys"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key_id: UUID
+    name: str
+    scopes: frozenset[str]
+
+
+class KeyCache:
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[bytes, tuple[Caller | None, float]] = {}
+        self.used: dict[UUID, datetime] = {}
+
+    def get(self, digest: bytes) -> tuple[bool, Caller | None]:
+        entry = self._entries.get(digest)
+        if entry is None or entry[1] < time.monotonic():
+            return False, None
+        return True, entry[0]
+
+    def put(self, digest: bytes, caller: Caller | None) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        # Unknown tokens are remembered briefly so that guessing costs no database work.
+        self._entries[digest] = (caller, time.monotonic() + (self.ttl if caller else min(self.ttl, 5.0)))
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _unauthorized(detail: str, error: str | None) -> Unauthorized:
+    challenge = 'Bearer realm="claimtrack"' + (f', error="{error}"' if error else "")
+    return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
+
+
+async def _lookup(state: Any, digest: bytes) -> Caller | None:
+    settings: Settings = state.settings
+    try:
+        async with state.pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
+            row = await conn.fetchrow(keys.Q["key_by_hash"], digest)
+    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        raise ServiceUnavailable() from exc
+    if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["token_hash"], digest):
+        return None
+    return Caller(key_id=row["id"], name=row["name"], scopes=frozenset(row["scopes"]))
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+    header = connection.headers.get("authorization")
+    if not header:
+        raise _unauthorized("an API key is required: Authorization: Bearer <token>", None)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise _unauthorized("use Authorization: Bearer <token>", "invalid_request")
+    state = connection.app.state
+    cache: KeyCache = state.key_cache
+    digest = keys.token_hash(token)
+    found, caller = cache.get(digest)
+    if not found:
+        caller = await _lookup(state, digest)
+        cache.put(digest, caller)
+    if caller is None:
+        raise _unauthorized("the API key is not valid or has been revoked", "invalid_token")
+    cache.used[caller.key_id] = datetime.now(UTC)
+    return caller
+
+
+def required_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str | None:
+    """The scope a request needs, or None for a public route."""
+    method = connection.scope.get("method", "GET")
+    # OPTIONS answers only which methods exist; browsers send CORS preflights without keys.
+    if (
+        handler.opt.get("public")
+        or method == "OPTIONS"
+        or connection.scope["path"].startswith(PUBLIC_PREFIXES)
+    ):
+        return None
+    scope = handler.opt.get("scope")
+    if scope:
+        return str(scope)
+    return "read" if method in READ_METHODS else "write"
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard."""
+    needed = required_scope(connection, handler)
+    if needed is None:
+        return
+    caller = await authenticate(connection)
+    if needed not in caller.scopes:
+        raise Forbidden(
+            f"this route needs the {needed} scope; the key has {', '.join(sorted(caller.scopes))}"
+        )
+    state = connection.scope.setdefault("state", {})
+    state["actor"] = caller.name
+    state["scopes"] = caller.scopes
+    settings: Settings = connection.app.state.settings
+    if settings.rate_limit_per_minute > 0:
+        await _count_request(connection, caller, settings)
+
+
+async def _count_request(
+    connection: ASGIConnection[Any, Any, Any, Any], caller: Caller, settings: Settings
+) -> None:
+    from api.errors import ApplicationError
+
+    try:
+        async with connection.app.state.pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
+            row = await conn.fetchrow(keys.Q["count_request"], caller.key_id)
+    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        raise ServiceUnavailable() from exc
+    if row["requests"] > settings.rate_limit_per_minute:
+        retry = str(max(1, row["retry_after"]))
+        error = ApplicationError(
+            f"more than {settings.rate_limit_per_minute} requests a minute for this key",
+            headers={"Retry-After": retry},
+        )
+        error.status, error.problem, error.title = 429, "too-many-requests", "Too many requests"
+        raise error
+
+
+def scopes_of(connection: ASGIConnection[Any, Any, Any, Any]) -> frozenset[str]:
+    value = connection.scope.get("state", {}).get("scopes")
+    return value if isinstance(value, frozenset) else frozenset()
+
+
+async def _listen(state: Any, settings: Settings) -> None:
+    """Drop cached keys whenever a key is revoked anywhere; reconnect when the connection drops."""
+    cache: KeyCache = state.key_cache
+    while True:
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(settings.database_url), timeout=settings.connect_timeout)
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda _: lost.set())
+            await conn.add_listener(CHANNEL, lambda *_: cache.clear())
+            cache.clear()  # anything may have been revoked while nobody was listening
+            await lost.wait()
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.debug("key revocation listener: %s", type(exc).__name__)
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        await asyncio.sleep(2)
+
+
+async def _flush_usage(state: Any) -> None:
+    cache: KeyCache = state.key_cache
+    if not cache.used:
+        return
+    used, cache.used = cache.used, {}
+    try:
+        async with state.pool.acquire(timeout=5) as conn:
+            await conn.execute(keys.Q["touch_keys"], list(used), list(used.values()))
+            await conn.execute(keys.Q["forget_old_windows"])
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        for key_id, at in used.items():  # keep them for the next flush
+            cache.used.setdefault(key_id, at)
+
+
+async def _flush_loop(state: Any, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        await _flush_usage(state)
+
+
+@contextlib.asynccontextmanager
+async def key_tasks(state: Any, settings: Settings) -> Any:
+    """Run the revocation listener and the last-used flusher for the app's lifetime."""
+    tasks = [
+        asyncio.create_task(_listen(state, settings)),
+        asyncio.create_task(_flush_loop(state, settings.key_usage_flush_seconds)),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await _flush_usage(state)
