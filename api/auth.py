@@ -170,7 +170,7 @@ async def _listen(state: Any, settings: Settings) -> None:
         try:
             conn = await asyncpg.connect(asyncpg_dsn(settings.database_url), timeout=settings.connect_timeout)
             lost = asyncio.Event()
-            conn.add_termination_listener(lambda _: lost.set())
+            conn.add_termination_listener(lambda _, lost=lost: lost.set())
             await conn.add_listener(CHANNEL, lambda *_: cache.clear())
             cache.clear()  # anything may have been revoked while nobody was listening
             await lost.wait()
