@@ -46,12 +46,13 @@ FROM (
 SELECT id, body, language FROM articles WHERE id = $1 FOR SHARE
 
 -- name: insert_claims
-INSERT INTO claims (article_id, text, quote, span_start, span_end, prefix, suffix, language,
+-- The ids are chosen by the caller, so that links sent with the claims can name them.
+INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language,
                     claimant, claim_date, tags, review_url, created_by, updated_by)
-SELECT $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
+SELECT t.id, $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
        t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3
 FROM jsonb_to_recordset($2::jsonb) AS t(
-    ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
+    id uuid, ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
     language text, claimant text, claim_date date, tags text[], review_url text)
 ORDER BY t.ord
 RETURNING id
