@@ -75,3 +75,5 @@ class Problem(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     errors: list[FieldError] | None = None
     existing_id: str | None = None
     candidates: list[dict[str, int]] | None = None
+    # On 412: the version the resource is at, so a client can tell how far behind it is.
+    current_version: int | None = None
