@@ -136,10 +136,53 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url", help="the API's address in the example commands (default: CLAIMTRACK_HOST:PORT)"
+    )
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from api.demo import data
+    from api.demo.load import load
+    from api.migrate import upgrade
+
+    url = ensure_database(settings)
+    upgrade(url)
+    loaded = asyncio.run(load(settings, url))
+    article = loaded.article_id
+    if loaded.created:
+        print(
+            f"demo article {data.EXTERNAL_ID} loaded: {article} "
+            f"({loaded.claims} claims, {loaded.sources} sources, {loaded.verifications} verification updates)"
+        )
+    else:
+        print(f"demo article {data.EXTERNAL_ID} is already there: {article} (nothing changed)")
+    base = (args.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    auth = '-H "Authorization: Bearer $CLAIMTRACK_API_KEY"'
+    print(
+        "\nTry it with `claimtrack serve` running (it prints an API key on its first start):\n"
+        f"  curl {auth} {base}/v1/articles/{article}\n"
+        f"  curl {auth} {base}/v1/articles/{article}/claims\n"
+        f"  curl {auth} '{base}/v1/claims?article_id={article}&status=disputed'\n"
+        f"  curl {auth} '{base}/v1/claims?tag=opfer'\n"
+        f"  curl {auth} '{base}/v1/articles?external_id={data.EXTERNAL_ID}'\n"
+        f"and the API's documentation at {base}/schema"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "serve": Command("run the HTTP API (migrating the database first)", _serve_arguments, serve),
     "migrate": Command("apply (or revert) schema migrations", _migrate_arguments, migrate),
     "keys": Command("create, list and revoke API keys", _keys_arguments, _keys),
+    "demo": Command(
+        "load a demo article (German, January 2022) with claims, sources and verifications",
+        _demo_arguments,
+        demo,
+    ),
 }
 
 
