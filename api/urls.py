@@ -6,7 +6,8 @@ tracking parameters, the remaining parameters sorted, no trailing slash except f
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMETERS = frozenset(
     {
@@ -34,7 +35,9 @@ TRACKING_PARAMETERS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters left as they are in a path; everything else is percent-encoded once.
-PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
 
 
 class InvalidURL(ValueError):
@@ -44,6 +47,21 @@ class InvalidURL(ValueError):
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _normalise_path(path: str) -> str:
+    """RFC 3986 6.2.2: escapes in upper case, unreserved characters unescaped, the rest escaped.
+
+    Other escapes stay escapes (``%2F`` is not ``/``), so normalising twice changes nothing.
+    """
+    parts = _ESCAPE.split(path)
+    for i, part in enumerate(parts):
+        if i % 2:
+            char = chr(int(part[1:], 16))
+            parts[i] = char if char in UNRESERVED else part.upper()
+        else:
+            parts[i] = quote(part, safe=PATH_SAFE)
+    return "".join(parts)
 
 
 def normalise_url(raw: str) -> str:
@@ -72,7 +90,7 @@ def normalise_url(raw: str) -> str:
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
 
-    path = quote(unquote(parts.path), safe=PATH_SAFE) if parts.path else ""
+    path = _normalise_path(parts.path)
     if path.endswith("/"):
         path = path.rstrip("/")
     if not path:
