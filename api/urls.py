@@ -38,6 +38,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+# A DNS label after IDNA encoding (underscores occur in real host names, so they pass).
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
 class InvalidURL(ValueError):
@@ -83,6 +85,8 @@ def normalise_url(raw: str) -> str:
         raise InvalidURL("the host name is not valid") from exc
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"
+    elif len(host) > 253 or not all(_LABEL.match(label) for label in host.split(".")):
+        raise InvalidURL("the host name is not valid")
     netloc = host
     if parts.username is not None:
         userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")

@@ -38,6 +38,9 @@ from api.urls import InvalidURL, normalise_url
         ("https://example.org/a b", "https://example.org/a%20b"),
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
         ("https://user:pw@example.org/", "https://user:pw@example.org/"),
+        ("http://127.0.0.1:8000/x", "http://127.0.0.1:8000/x"),
+        ("https://my_host.example.org/", "https://my_host.example.org/"),
+        ("https://" + "a" * 63 + ".example/", "https://" + "a" * 63 + ".example/"),
     ],
 )
 def test_normalise(raw: str, normalised: str) -> None:
@@ -82,6 +85,13 @@ def test_distinct_documents_stay_distinct() -> None:
         "https://example.org:99999/",
         "https://example.org:port/",
         "https://[::1/",
+        "https://a..b/",
+        "https://xn--/",
+        "https://-example.org/",
+        "https://ex!ample.org/",
+        "https://ex%41mple.org/",
+        "https://" + "a" * 64 + ".example/",
+        "https://" + "a." * 130 + "example/",
     ],
 )
 def test_invalid(raw: str) -> None:
