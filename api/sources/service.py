@@ -127,7 +127,8 @@ async def delete(conn: Connection, source_id: UUID, expected: int | None) -> Non
                 raise NotFound(f"source {source_id} does not exist")
             check_version(expected, row["version"])
             await conn.execute(Q["delete_source"], source_id)
-    except asyncpg.ForeignKeyViolationError:
+    except (asyncpg.ForeignKeyViolationError, asyncpg.RestrictViolationError):
+        # PostgreSQL 18 reports ON DELETE RESTRICT as restrict_violation, 15 as a foreign key violation.
         raise Conflict(
             "the source is still linked to claims; unlink it first", existing_id=str(source_id)
         ) from None
