@@ -232,3 +232,26 @@ async def test_delete_removes_links_and_history_but_not_sources(
     assert await history_count(db, claim["id"]) == 0
     assert (await client.get(f"/v1/sources/{source['id']}")).status_code == 200
     assert_problem(await client.get(f"/v1/claims/{claim['id']}"), 404, "not-found")
+
+
+async def test_claims_created_together_page_without_skips_or_repeats(client: httpx.AsyncClient) -> None:
+    source = await create_source(client)
+    quotes = ["Der Bürgermeister", "Montag", "Straßenbahn", "März", "трамвай", "🚋", "2030"]
+    link_to = [{"source_id": source["id"], "relation": "context"}]
+    article = await create_article(
+        client, claims=[{"text": q, "quote": q, "sources": link_to} for q in quotes]
+    )  # one transaction: every claim has the same updated_at, the id breaks the tie
+    listed = await walk(client, "/v1/claims", article_id=article["id"], limit=2)
+    assert [len(p) for p in listed] == [2, 2, 2, 1]
+    ids = [c["id"] for p in listed for c in p]
+    assert len(set(ids)) == len(quotes)
+
+    in_text = (await client.get(f"/v1/articles/{article['id']}/claims")).json()["items"]
+    assert [c["quote"] for c in in_text] == sorted(quotes, key=BODY.index)
+    assert all([s["source"]["id"] for s in c["sources"]] == [source["id"]] for c in in_text)
+    assert set(ids) == {c["id"] for c in in_text}
+    paged = await walk(client, f"/v1/articles/{article['id']}/claims", limit=3)
+    assert [c["id"] for p in paged for c in p] == [c["id"] for c in in_text]
+
+    citing = await walk(client, f"/v1/sources/{source['id']}/claims", limit=2)
+    assert sorted(c["id"] for p in citing for c in p) == sorted(ids)
