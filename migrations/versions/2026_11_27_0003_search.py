@@ -1,0 +1,155 @@
+"""Finding claims: language-aware full-text search, trigram matching across articles, filter indexes.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-27
+
+Two stored generated columns keep what the searches need next to each claim:
+- ``search_vector``: text (weight A) and quote (weight B) stemmed with the text search
+  configuration of the claim's language, plus one lexeme naming that configuration, so a
+  single tsquery built by ``claim_search_query`` matches each claim only with the query
+  stemmed for its own language, and one GIN index serves every language.
+- ``match_text`` / ``match_numbers``: the claim's text in a normalised spelling for pg_trgm
+  (one spelling per number: "3.600", "3,600", "3 600" are all 3600) and the set of numbers
+  it names, so that claims saying different numbers can be told apart.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+# The languages with their own stemming; every other language is searched with 'simple'.
+CONFIGURATIONS = {"de": "german", "en": "english", "ru": "russian"}
+
+
+def upgrade() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+    cases = " ".join(f"WHEN '{code}' THEN '{name}'" for code, name in CONFIGURATIONS.items())
+    op.execute(
+        f"""
+        CREATE FUNCTION claim_search_configuration(language text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$ SELECT CASE lower(split_part(language, '-', 1)) {cases} ELSE 'simple' END $$
+        """
+    )
+    # Text search functions taking a regconfig are immutable; the text-to-regconfig cast is only
+    # stable because it reads search_path, which the pg_catalog prefix makes irrelevant.
+    op.execute(
+        """
+        CREATE FUNCTION claim_search_regconfig(language text) RETURNS regconfig
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$ SELECT ('pg_catalog.' || claim_search_configuration(language))::regconfig $$
+        """
+    )
+    # The marker lexeme holds a space, which no parser ever puts in a lexeme: no query text
+    # can produce it, only claim_search_query.
+    op.execute(
+        """
+        CREATE FUNCTION claim_search_vector(language text, text text, quote text) RETURNS tsvector
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $$
+            SELECT setweight(to_tsvector(claim_search_regconfig(language), text), 'A')
+                || setweight(to_tsvector(claim_search_regconfig(language), quote), 'B')
+                || array_to_tsvector(ARRAY['language ' || claim_search_configuration(language)])
+            $$
+        """
+    )
+    # One tsquery for all languages: for each configuration, the web-search query stemmed with
+    # it AND that configuration's marker, OR-ed together. A configuration for which the query
+    # holds no lexeme (only its stop words) contributes nothing; NULL when none is left.
+    op.execute(
+        """
+        CREATE FUNCTION claim_search_query(q text) RETURNS tsquery
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$
+            DECLARE
+                name text;
+                part tsquery;
+                result tsquery;
+            BEGIN
+                FOREACH name IN ARRAY ARRAY['german', 'english', 'russian', 'simple'] LOOP
+                    part := websearch_to_tsquery(('pg_catalog.' || name)::regconfig, q);
+                    CONTINUE WHEN numnode(part) = 0;
+                    part := part && quote_literal('language ' || name)::tsquery;
+                    result := CASE WHEN result IS NULL THEN part ELSE result || part END;
+                END LOOP;
+                RETURN result;
+            END
+            $$
+        """
+    )
+
+    # Lower case, ё as е, and one spelling per number: thousands separators dropped (". , ' ’"
+    # and the no-break spaces; a plain space only after a group of 1-3 digits, so "2019 150"
+    # stays two numbers), then a decimal comma becomes a point.
+    op.execute(
+        r"""
+        CREATE FUNCTION claim_match_text(text text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$
+            SELECT regexp_replace(
+                       regexp_replace(
+                           regexp_replace(
+                               translate(lower(text), 'ё', 'е'),
+                               '(?<=[0-9])[.,''’\u00a0\u202f\u2009](?=[0-9]{3}(?![0-9]))', '', 'g'),
+                           '(?<![0-9])([0-9]{1,3}) (?=[0-9]{3}(?![0-9]))', '\1', 'g'),
+                       '(?<=[0-9]),(?=[0-9])', '.', 'g')
+            $$
+        """
+    )
+    op.execute(
+        r"""
+        CREATE FUNCTION claim_match_numbers(text text) RETURNS numeric[]
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS $$
+            SELECT ARRAY(
+                SELECT DISTINCT m[1]::numeric
+                FROM regexp_matches(claim_match_text(text), '([0-9]+(?:\.[0-9]+)?)', 'g') AS m
+                ORDER BY 1)
+            $$
+        """
+    )
+
+    op.execute(
+        """
+        ALTER TABLE claims
+            ADD COLUMN search_vector tsvector
+                GENERATED ALWAYS AS (claim_search_vector(language, text, quote)) STORED,
+            ADD COLUMN match_text text GENERATED ALWAYS AS (claim_match_text(text)) STORED,
+            ADD COLUMN match_numbers numeric[] GENERATED ALWAYS AS (claim_match_numbers(text)) STORED
+        """
+    )
+    op.execute("CREATE INDEX claims_search_idx ON claims USING gin (search_vector)")
+    op.execute("CREATE INDEX claims_match_idx ON claims USING gin (match_text gin_trgm_ops)")
+
+    # The other filters of GET /v1/claims and its second order.
+    op.execute("CREATE INDEX claims_created_idx ON claims (created_at DESC, id DESC)")
+    op.execute("CREATE INDEX claims_claimant_idx ON claims (lower(claimant)) WHERE claimant IS NOT NULL")
+    op.execute("CREATE INDEX articles_outlet_idx ON articles (lower(outlet)) WHERE outlet IS NOT NULL")
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS articles_outlet_idx")
+    op.execute("DROP INDEX IF EXISTS claims_claimant_idx")
+    op.execute("DROP INDEX IF EXISTS claims_created_idx")
+    op.execute(
+        """
+        ALTER TABLE claims
+            DROP COLUMN IF EXISTS match_numbers,
+            DROP COLUMN IF EXISTS match_text,
+            DROP COLUMN IF EXISTS search_vector
+        """
+    )
+    op.execute("DROP FUNCTION IF EXISTS claim_match_numbers(text)")
+    op.execute("DROP FUNCTION IF EXISTS claim_match_text(text)")
+    op.execute("DROP FUNCTION IF EXISTS claim_search_query(text)")
+    op.execute("DROP FUNCTION IF EXISTS claim_search_vector(text, text, text)")
+    op.execute("DROP FUNCTION IF EXISTS claim_search_regconfig(text)")
+    op.execute("DROP FUNCTION IF EXISTS claim_search_configuration(text)")
+    # pg_trgm stays: other schema objects may have come to use it, and keeping it is harmless.
