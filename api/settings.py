@@ -54,6 +54,9 @@ class Settings:
     log_level: str = "INFO"
     access_log: bool = True
     cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Claims matched across articles score at least this (pg_trgm similarity of the normalised
+    # texts times the agreement of their numbers, 0 to 1).
+    similarity_threshold: float = 0.3
     # Requests a minute per API key, counted in PostgreSQL so all workers share it; 0 is off.
     rate_limit_per_minute: int = 0
     # How long a process trusts a cached key; revocations also reach every process at once.
@@ -77,6 +80,7 @@ class Settings:
             log_level=os.environ.get("CLAIMTRACK_LOG_LEVEL", "INFO").upper(),
             access_log=os.environ.get("CLAIMTRACK_ACCESS_LOG", "1") not in ("0", "false", "no"),
             cors_allow_origins=_list("CLAIMTRACK_CORS_ALLOW_ORIGINS"),
+            similarity_threshold=_float("CLAIMTRACK_SIMILARITY_THRESHOLD", 0.3),
             rate_limit_per_minute=_int("CLAIMTRACK_RATE_LIMIT_PER_MINUTE", 0),
             key_cache_seconds=_float("CLAIMTRACK_KEY_CACHE_SECONDS", 30.0),
             key_usage_flush_seconds=_float("CLAIMTRACK_KEY_USAGE_FLUSH_SECONDS", 30.0),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -13,8 +13,10 @@ from api.body import StrictBody
 from api.claims import service
 from api.db import Connection
 from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, etag, if_match, problems
+from api.search import service as search
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import NO_NUL, Page, Status
+from schemas.search import ClaimHit
 from schemas.sources import LinkIn
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
 
@@ -70,7 +72,11 @@ class ClaimController(Controller):
     @get(
         "/claims",
         operation_id="listClaims",
-        summary="Query claims across all articles, most recently changed first",
+        summary="Query claims across all articles: filters, full-text search, newest first or best hit first",
+        description="Without `q`, most recently changed first (`sort=created_at`: most recently created "
+        'first). With `q` (web-search syntax: "a phrase", `or`, `-word`), hits stemmed by each '
+        "claim's language (German, English, Russian; others unstemmed), best first, each with "
+        "`search: {rank, snippet}`; `sort` is not allowed with `q`. Filters combine with AND.",
         responses=problems(400, 401, 403),
     )
     async def list_claims(
@@ -79,23 +85,51 @@ class ClaimController(Controller):
         status: FromQuery[Status | None] = None,
         article_id: FromQuery[UUID | None] = None,
         language: Annotated[
-            str | None, QueryParameter(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+            str | None,
+            QueryParameter(
+                max_length=35,
+                pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                description="A BCP 47 tag; a primary tag such as de also finds de-AT",
+            ),
         ] = None,
         tag: QueryText = None,
         q: QueryText = None,
         updated_since: FromQuery[datetime | None] = None,
+        created_since: FromQuery[datetime | None] = None,
+        source_id: FromQuery[UUID | None] = None,
+        source_url: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=2048, pattern=NO_NUL, description="Claims citing the source with this url"
+            ),
+        ] = None,
+        outlet: Annotated[
+            str | None,
+            QueryParameter(
+                min_length=1, max_length=500, pattern=NO_NUL, description="The article's outlet, any case"
+            ),
+        ] = None,
+        claimant: Annotated[
+            str | None,
+            QueryParameter(min_length=1, max_length=500, pattern=NO_NUL, description="Any case"),
+        ] = None,
+        sort: FromQuery[Literal["updated_at", "created_at"] | None] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-    ) -> Page[Claim]:
-        filters = {
-            "status": status,
-            "article_id": article_id,
-            "language": language,
-            "tag": tag,
-            "q": q,
-            "updated_since": updated_since,
-        }
-        return await service.list_page(db, filters, decode_cursor(cursor, service.ListCursor), limit)
+    ) -> Page[ClaimHit]:
+        filters = search.ClaimFilters(
+            status=status,
+            article_id=article_id,
+            language=language,
+            tag=tag,
+            updated_since=updated_since,
+            created_since=created_since,
+            claimant=claimant,
+            source_id=source_id,
+            source_url=source_url,
+            outlet=outlet,
+        )
+        return await search.find_claims(db, filters, q, sort, cursor, limit)
 
     @get(
         "/claims/{claim_id:str}",

@@ -23,25 +23,6 @@ SELECT doc FROM claim_documents WHERE id = $1
 SELECT coalesce(json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, id), '[]')
 FROM claim_documents WHERE id = any($1::uuid[])
 
--- name: list_claims
--- Newest change first; the cursor is the last item's (updated_at, id).
-SELECT coalesce(json_agg(page.doc ORDER BY page.updated_at DESC, page.id DESC), '[]')
-FROM (
-    SELECT cd.id, cd.updated_at, cd.doc
-    FROM claim_documents cd
-    WHERE ($1::text IS NULL OR cd.status = $1)
-      AND ($2::uuid IS NULL OR cd.article_id = $2)
-      AND ($3::text IS NULL OR cd.language = $3)
-      AND ($4::text IS NULL OR cd.tags @> ARRAY[$4::text])
-      AND ($5::timestamptz IS NULL OR cd.updated_at >= $5)
-      AND ($6::text IS NULL OR cd.id IN (
-              SELECT c.id FROM claims c
-              WHERE to_tsvector('simple', c.text || ' ' || c.quote) @@ websearch_to_tsquery('simple', $6)))
-      AND ($7::timestamptz IS NULL OR (cd.updated_at, cd.id) < ($7, $8::uuid))
-    ORDER BY cd.updated_at DESC, cd.id DESC
-    LIMIT $9
-) page
-
 -- name: article_for_claims
 SELECT id, body, language FROM articles WHERE id = $1 FOR SHARE
 

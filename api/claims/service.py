@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +27,6 @@ _verification = msgspec.json.Decoder(Verification)
 _verifications = msgspec.json.Decoder(list[Verification])
 
 ArticleClaimsCursor = tuple[bool, int, int, UUID]
-ListCursor = tuple[datetime, UUID]
 
 
 # ---- placing quotes -------------------------------------------------------------------------
@@ -120,23 +118,6 @@ async def of_article(conn: Connection, article_id: UUID, cursor: Any, limit: int
         limit,
         lambda c: [c.span is None, c.span.start if c.span else 0, c.span.end if c.span else 0, str(c.id)],
     )
-
-
-async def list_page(conn: Connection, filters: dict[str, Any], cursor: Any, limit: int) -> Page[Claim]:
-    after_time, after_id = cursor if cursor else (None, None)
-    raw = await conn.fetchval(
-        Q["list_claims"],
-        filters.get("status"),
-        filters.get("article_id"),
-        filters.get("language"),
-        filters.get("tag"),
-        filters.get("updated_since"),
-        filters.get("q"),
-        after_time,
-        after_id,
-        limit + 1,
-    )
-    return make_page(_claims.decode(raw), limit, lambda c: [c.updated_at.isoformat(), str(c.id)])
 
 
 # ---- writing --------------------------------------------------------------------------------

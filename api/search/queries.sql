@@ -1,0 +1,128 @@
+-- name: claim_filters
+-- The filters of GET /v1/claims, put into the two listings below in place of their
+-- "claim_filters" comment: $1 status, $2 article_id, $3 language (a primary tag also finds its
+-- regional variants), $4 tag, $5 updated_since, $6 created_since, $7 claimant, $8 source_id,
+-- $9 source url (normalised), $10 outlet; claimant and outlet ignore case.
+    ($1::text IS NULL OR c.status = $1)
+AND ($2::uuid IS NULL OR c.article_id = $2)
+AND ($3::text IS NULL OR lower(c.language) = lower($3) OR lower(c.language) LIKE lower($3) || '-%')
+AND ($4::text IS NULL OR c.tags @> ARRAY[$4::text])
+AND ($5::timestamptz IS NULL OR c.updated_at >= $5)
+AND ($6::timestamptz IS NULL OR c.created_at >= $6)
+AND ($7::text IS NULL OR (c.claimant IS NOT NULL AND lower(c.claimant) = lower($7)))
+AND ($8::uuid IS NULL OR EXISTS (
+        SELECT 1 FROM claim_sources cs WHERE cs.claim_id = c.id AND cs.source_id = $8))
+AND ($9::text IS NULL OR EXISTS (
+        SELECT 1 FROM claim_sources cs
+        WHERE cs.claim_id = c.id AND cs.source_id = (SELECT s.id FROM sources s WHERE s.url = $9)))
+AND ($10::text IS NULL OR EXISTS (
+        SELECT 1 FROM articles a
+        WHERE a.id = c.article_id AND a.outlet IS NOT NULL AND lower(a.outlet) = lower($10)))
+
+-- name: claims_by_time
+-- Newest first by $11 ('updated_at' or 'created_at'); the cursor is the last item's (time, id).
+-- Only ids are ordered and limited; the documents are built for the page alone.
+SELECT coalesce(json_agg(cd.doc ORDER BY page.at DESC, page.id DESC), '[]')
+FROM (
+    SELECT c.id, CASE WHEN $11::text = 'created_at' THEN c.created_at ELSE c.updated_at END AS at
+    FROM claims c
+    WHERE /* claim_filters */
+      AND ($12::timestamptz IS NULL
+           OR (CASE WHEN $11::text = 'created_at' THEN c.created_at ELSE c.updated_at END, c.id)
+              < ($12, $13::uuid))
+    ORDER BY at DESC, c.id DESC
+    LIMIT $14
+) page
+JOIN claim_documents cd ON cd.id = page.id
+
+-- name: claims_by_rank
+-- Full-text hits for $11, best first; the cursor is the last hit's (rank, id). A claim matches
+-- the query as stemmed for its own language (see claim_search_query in migration 0003) and is
+-- ranked and highlighted with that query. The snippet is HTML: the text escaped, hits in <mark>.
+-- Returns the documents and, in the same order, each hit's {rank, snippet}.
+WITH query AS (
+    SELECT claim_search_query($11) AS any_language,
+           websearch_to_tsquery('pg_catalog.german', $11) AS german,
+           websearch_to_tsquery('pg_catalog.english', $11) AS english,
+           websearch_to_tsquery('pg_catalog.russian', $11) AS russian,
+           websearch_to_tsquery('pg_catalog.simple', $11) AS simple
+),
+page AS (
+    SELECT c.id, own.query, ts_rank(c.search_vector, own.query)::float8 AS rank
+    FROM query
+    JOIN claims c ON c.search_vector @@ query.any_language
+    CROSS JOIN LATERAL (
+        SELECT CASE claim_search_configuration(c.language)
+                   WHEN 'german' THEN query.german
+                   WHEN 'english' THEN query.english
+                   WHEN 'russian' THEN query.russian
+                   ELSE query.simple
+               END AS query
+    ) own
+    WHERE /* claim_filters */
+      AND ($12::float8 IS NULL OR (ts_rank(c.search_vector, own.query)::float8, c.id) < ($12, $13::uuid))
+    ORDER BY rank DESC, c.id DESC
+    LIMIT $14
+)
+SELECT coalesce(json_agg(cd.doc ORDER BY page.rank DESC, page.id DESC), '[]'),
+       coalesce(json_agg(json_build_object(
+           'rank', page.rank,
+           'snippet', ts_headline(
+               claim_search_regconfig(cd.language),
+               replace(replace(replace(
+                   CASE WHEN cd.doc->>'text' = cd.doc->>'quote' THEN cd.doc->>'text'
+                        ELSE concat_ws(' — ', cd.doc->>'text', cd.doc->>'quote') END,
+                   '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+               page.query,
+               'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, '
+               || 'FragmentDelimiter=" … "'))
+           ORDER BY page.rank DESC, page.id DESC), '[]')
+FROM page
+JOIN claim_documents cd ON cd.id = page.id
+
+-- name: set_similarity_threshold
+-- The trigram index finds candidates at or above pg_trgm.similarity_threshold; for this
+-- transaction only.
+SELECT set_config('pg_trgm.similarity_threshold', $1::text, true)
+
+-- name: similar_claims
+-- Claims close to a stored claim ($1, whose own article's claims are left out) or to a text
+-- not stored ($2), best first: the trigram similarity of the normalised texts times the
+-- agreement of the numbers they name. Numbers agree fully when one claim names all the other's
+-- (or none); otherwise the score shrinks to the share of numbers both name, 0 when they share
+-- none, so "164 Tote" never matches "150 Tote". $3 language filter (as in claim_filters),
+-- $4 least score, $5 limit.
+-- Returns no row when $1 names no claim; else the documents and, in the same order, each
+-- match's {score, text_similarity, number_agreement}.
+WITH target AS (
+    SELECT c.article_id, c.match_text, c.match_numbers FROM claims c WHERE c.id = $1
+    UNION ALL
+    SELECT NULL, claim_match_text($2), claim_match_numbers($2) WHERE $2::text IS NOT NULL
+),
+matches AS (
+    SELECT c.id, closeness.text_similarity, numbers.agreement,
+           closeness.text_similarity * numbers.agreement AS score
+    FROM target t
+    JOIN claims c ON c.match_text % t.match_text
+    CROSS JOIN LATERAL (SELECT similarity(c.match_text, t.match_text)::float8 AS text_similarity) closeness
+    CROSS JOIN LATERAL (
+        SELECT CASE
+                   WHEN c.match_numbers <@ t.match_numbers OR t.match_numbers <@ c.match_numbers THEN 1.0
+                   ELSE (SELECT count(*) FROM unnest(c.match_numbers) n WHERE n = ANY (t.match_numbers))::float8
+                        / (SELECT count(DISTINCT n) FROM unnest(c.match_numbers || t.match_numbers) n)
+               END AS agreement
+    ) numbers
+    WHERE (t.article_id IS NULL OR c.article_id <> t.article_id)
+      AND ($3::text IS NULL OR lower(c.language) = lower($3) OR lower(c.language) LIKE lower($3) || '-%')
+      AND closeness.text_similarity * numbers.agreement >= $4::float8
+    ORDER BY score DESC, c.id
+    LIMIT $5
+)
+SELECT coalesce(json_agg(cd.doc ORDER BY m.score DESC, m.id) FILTER (WHERE m.id IS NOT NULL), '[]'),
+       coalesce(json_agg(json_build_object(
+           'score', m.score, 'text_similarity', m.text_similarity, 'number_agreement', m.agreement)
+           ORDER BY m.score DESC, m.id) FILTER (WHERE m.id IS NOT NULL), '[]')
+FROM (SELECT 1 FROM target LIMIT 1) found
+LEFT JOIN matches m ON true
+LEFT JOIN claim_documents cd ON cd.id = m.id
+HAVING count(*) > 0  -- no row at all when there is no target

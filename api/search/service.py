@@ -1,0 +1,161 @@
+"""Finding claims: the filtered listing, full-text search, and claims matched across articles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from api.db import Connection, load_queries
+from api.errors import InvalidRequest, NotFound
+from api.http import decode_cursor, make_page
+from api.sources.service import normalised
+from schemas.claims import Claim
+from schemas.common import Page
+from schemas.search import ClaimHit, Closeness, SearchHit, SimilarClaim
+
+Q = load_queries(__file__)
+_FILTERS_AT = "/* claim_filters */"
+
+
+def _with_filters(name: str) -> str:
+    sql = Q[name]
+    if _FILTERS_AT not in sql:
+        raise ValueError(f"{Q.path}: {name} has no place for the claim filters")
+    return sql.replace(_FILTERS_AT, Q["claim_filters"])
+
+
+CLAIMS_BY_TIME = _with_filters("claims_by_time")
+CLAIMS_BY_RANK = _with_filters("claims_by_rank")
+
+Order = Literal["updated_at", "created_at"]
+# A cursor names the order it belongs to, so one from another order is refused, not misread.
+Cursor = tuple[Literal["updated_at", "created_at", "rank"], datetime | float, UUID]
+
+_hits = msgspec.json.Decoder(list[ClaimHit])
+_claims = msgspec.json.Decoder(list[Claim])
+_search_hits = msgspec.json.Decoder(list[SearchHit])
+_closeness = msgspec.json.Decoder(list[Closeness])
+
+
+class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
+    status: str | None = None
+    article_id: UUID | None = None
+    language: str | None = None
+    tag: str | None = None
+    updated_since: datetime | None = None
+    created_since: datetime | None = None
+    claimant: str | None = None
+    source_id: UUID | None = None
+    source_url: str | None = None
+    outlet: str | None = None
+
+    def arguments(self) -> list[Any]:
+        """$1..$10 of the claim_filters block, the source url in its normalised spelling."""
+        return [
+            self.status,
+            self.article_id,
+            self.language,
+            self.tag,
+            self.updated_since,
+            self.created_since,
+            self.claimant,
+            self.source_id,
+            normalised(self.source_url, "/source_url") if self.source_url is not None else None,
+            self.outlet,
+        ]
+
+
+def after(cursor: str | None, order: str) -> tuple[Any, UUID | None]:
+    """The keyset position a cursor of this order names, (None, None) on the first page."""
+    decoded = decode_cursor(cursor, Cursor)
+    if decoded is None:
+        return None, None
+    kind, value, claim_id = decoded
+    expected = float if order == "rank" else datetime
+    if kind != order or not isinstance(value, expected):
+        raise InvalidRequest(
+            f"the cursor belongs to another order than {order}",
+            errors=[("/cursor", "this cursor was given out for another order or query")],
+        )
+    return value, claim_id
+
+
+@asynccontextmanager
+async def _planned_per_call(conn: Connection) -> AsyncIterator[None]:
+    """A read-only transaction whose statements are planned for their actual arguments.
+
+    The listings take every filter as an optional parameter (``$1 IS NULL OR ...``). A cached
+    generic plan cannot know which filters are set and would, say, walk all claims in time
+    order to find the 20 of one article; PostgreSQL switches to one after five executions of a
+    prepared statement. JIT compilation is off because it costs more than these queries do.
+    """
+    async with conn.transaction(readonly=True):
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off")
+        yield
+
+
+async def find_claims(
+    conn: Connection,
+    filters: ClaimFilters,
+    q: str | None,
+    order: Order | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[ClaimHit]:
+    """GET /v1/claims: newest first by ``order``, or, with ``q``, full-text hits best first."""
+    if q is not None and order is not None:
+        raise InvalidRequest(
+            "with q, claims are ordered by rank; leave out sort",
+            errors=[("/sort", "not allowed together with q")],
+        )
+    arguments = filters.arguments()
+    if q is None:
+        by = order or "updated_at"
+        at, after_id = after(cursor, by)
+        async with _planned_per_call(conn):
+            raw = await conn.fetchval(CLAIMS_BY_TIME, *arguments, by, at, after_id, limit + 1)
+        at_of = (lambda c: c.created_at) if by == "created_at" else (lambda c: c.updated_at)
+        page: Page[ClaimHit] = make_page(
+            _hits.decode(raw), limit, lambda c: [by, at_of(c).isoformat(), str(c.id)]
+        )
+        return page
+
+    rank, after_id = after(cursor, "rank")
+    async with _planned_per_call(conn):
+        row = await conn.fetchrow(CLAIMS_BY_RANK, *arguments, q, rank, after_id, limit + 1)
+    assert row is not None
+    found = [
+        msgspec.structs.replace(claim, search=hit)
+        for claim, hit in zip(_hits.decode(row[0]), _search_hits.decode(row[1]), strict=True)
+    ]
+    hits: Page[ClaimHit] = make_page(
+        found, limit, lambda c: ["rank", c.search.rank if c.search else 0.0, str(c.id)]
+    )
+    return hits
+
+
+async def similar(
+    conn: Connection,
+    claim_id: UUID | None,
+    text: str | None,
+    language: str | None,
+    threshold: float,
+    limit: int,
+) -> Page[SimilarClaim]:
+    """Claims of other articles close to a stored claim, or close to a text not stored."""
+    async with conn.transaction(readonly=True):
+        await conn.execute("SET LOCAL jit = off")
+        await conn.execute(Q["set_similarity_threshold"], str(threshold))
+        row = await conn.fetchrow(Q["similar_claims"], claim_id, text, language, threshold, limit)
+    if row is None:
+        raise NotFound(f"claim {claim_id} does not exist")
+    items = [
+        SimilarClaim(**msgspec.structs.asdict(claim), match=closeness)
+        for claim, closeness in zip(_claims.decode(row[0]), _closeness.decode(row[1]), strict=True)
+    ]
+    return Page(items=items, next_cursor=None)
