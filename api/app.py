@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,12 +21,16 @@ from api.articles.controller import ArticleController
 from api.auth import KeyCache, authorize, key_tasks
 from api.claims.controller import ClaimController
 from api.db import Connection, connection, create_pool
-from api.docs import openapi_config
+from api.docs import openapi_config, static_router
 from api.errors import EXCEPTION_HANDLERS, ServiceUnavailable
+from api.events.controller import EventController
+from api.idempotency import IdempotencyMiddleware, forget_expired
 from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
 from api.settings import Settings
 from api.sources.controller import SourceController
+from api.webhooks import worker as webhooks
+from api.webhooks.controller import WebhookController
 
 log = logging.getLogger("claimtrack")
 
@@ -79,6 +85,16 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ready", "revision": current}, headers={"Cache-Control": "no-store"})
 
 
+async def every(seconds: float, job: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run a housekeeping job periodically; a failed run is logged and tried again next time."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job(*args)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("%s failed: %s", getattr(job, "__name__", "job"), type(exc).__name__)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     if not settings.database_url:
@@ -96,16 +112,34 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Start anyway and connect lazily: /ready says 503 until the database answers.
             log.warning("database not reachable at start (%s); connecting lazily", type(exc).__name__)
             app.state.pool = await create_pool(settings, settings.database_url, lazy=True)
+        background = [asyncio.create_task(every(600, forget_expired, app.state.pool))]
+        if settings.webhook_delivery:
+            background.append(asyncio.create_task(webhooks.run(app.state.pool, settings)))
         try:
             async with key_tasks(app.state, settings):
                 yield
         finally:
             app.state.shutting_down = True
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, ArticleController, ClaimController, SourceController, KeyController],
+        route_handlers=[
+            health,
+            ready,
+            ArticleController,
+            ClaimController,
+            SourceController,
+            KeyController,
+            EventController,
+            WebhookController,
+            static_router(),
+        ],
         guards=[authorize],
+        middleware=[IdempotencyMiddleware],
         security=[{"apiKey": []}],
         dependencies={"db": Provide(provide_db)},
         exception_handlers=dict(EXCEPTION_HANDLERS),

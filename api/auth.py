@@ -25,9 +25,10 @@ import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from api.db import listen
 from api.errors import Forbidden, ServiceUnavailable, Unauthorized
 from api.keys import service as keys
-from api.settings import Settings, asyncpg_dsn
+from api.settings import Settings
 
 log = logging.getLogger("claimtrack.auth")
 
@@ -162,27 +163,6 @@ def scopes_of(connection: ASGIConnection[Any, Any, Any, Any]) -> frozenset[str]:
     return value if isinstance(value, frozenset) else frozenset()
 
 
-async def _listen(state: Any, settings: Settings) -> None:
-    """Drop cached keys whenever a key is revoked anywhere; reconnect when the connection drops."""
-    cache: KeyCache = state.key_cache
-    while True:
-        conn: asyncpg.Connection | None = None
-        try:
-            conn = await asyncpg.connect(asyncpg_dsn(settings.database_url), timeout=settings.connect_timeout)
-            lost = asyncio.Event()
-            conn.add_termination_listener(lambda _, lost=lost: lost.set())
-            await conn.add_listener(CHANNEL, lambda *_: cache.clear())
-            cache.clear()  # anything may have been revoked while nobody was listening
-            await lost.wait()
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.debug("key revocation listener: %s", type(exc).__name__)
-        finally:
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.close()
-        await asyncio.sleep(2)
-
-
 async def _flush_usage(state: Any) -> None:
     cache: KeyCache = state.key_cache
     if not cache.used:
@@ -207,7 +187,8 @@ async def _flush_loop(state: Any, every: float) -> None:
 async def key_tasks(state: Any, settings: Settings) -> Any:
     """Run the revocation listener and the last-used flusher for the app's lifetime."""
     tasks = [
-        asyncio.create_task(_listen(state, settings)),
+        # Revocations anywhere drop this process's cached keys at once.
+        asyncio.create_task(listen(settings, CHANNEL, state.key_cache.clear)),
         asyncio.create_task(_flush_loop(state, settings.key_usage_flush_seconds)),
     ]
     try:

@@ -50,7 +50,7 @@ class StrictBody(AbstractDTO[T]):
             raise InvalidRequest(
                 "the request body does not match the schema", errors=errors_from_msgspec(exc)
             ) from None
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise InvalidRequest("the request body is not valid JSON", errors=[("", str(exc))]) from None
 
     def decode_builtins(self, value: dict[str, Any]) -> Any:

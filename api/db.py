@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,8 @@ import msgspec
 
 from api.errors import ServiceUnavailable
 from api.settings import Settings, asyncpg_dsn
+
+log = logging.getLogger("claimtrack.db")
 
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
@@ -85,6 +90,27 @@ async def create_pool(settings: Settings, database_url: str, *, lazy: bool = Fal
     )
     assert pool is not None
     return pool
+
+
+async def listen(settings: Settings, channel: str, on_notice: Callable[[], None]) -> None:
+    """Call ``on_notice`` for every NOTIFY on ``channel``, and once after each (re)connection,
+    since anything may have happened while nobody listened. Runs until cancelled."""
+    while True:
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(settings.database_url), timeout=settings.connect_timeout)
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda _, lost=lost: lost.set())
+            await conn.add_listener(channel, lambda *_: on_notice())
+            on_notice()
+            await lost.wait()
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.debug("listener on %s: %s", channel, type(exc).__name__)
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        await asyncio.sleep(2)
 
 
 @asynccontextmanager

@@ -86,7 +86,10 @@ _DESCRIPTIONS = {
     409: "Conflict with an existing resource; existing_id names it (conflict)",
     412: "If-Match names a version that is not the current one (precondition-failed)",
     413: "The request body is too large (payload-too-large)",
-    422: "A rule is broken: evidence-required, invalid-transition, quote-not-found, quote-ambiguous, span-mismatch",
+    422: (
+        "A rule is broken: evidence-required, invalid-transition, quote-not-found, quote-ambiguous, "
+        "span-mismatch"
+    ),
     429: "Too many requests for this key (too-many-requests)",
     503: "The database is unavailable; retry after Retry-After seconds (service-unavailable)",
 }

@@ -62,6 +62,17 @@ class Settings:
     # How long a process trusts a cached key; revocations also reach every process at once.
     key_cache_seconds: float = 30.0
     key_usage_flush_seconds: float = 30.0
+    # Webhook deliveries: each API process sends; retries back off from base to max seconds.
+    webhook_delivery: bool = True
+    webhook_timeout: float = 10.0
+    webhook_max_attempts: int = 16
+    webhook_backoff_base: float = 5.0
+    webhook_backoff_max: float = 3600.0
+    webhook_poll_seconds: float = 2.0
+    webhook_batch_size: int = 10
+    webhook_secret_grace_seconds: float = 86_400.0
+    # How long an Idempotency-Key and its stored response are kept.
+    idempotency_ttl_seconds: int = 86_400
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,6 +95,15 @@ class Settings:
             rate_limit_per_minute=_int("CLAIMTRACK_RATE_LIMIT_PER_MINUTE", 0),
             key_cache_seconds=_float("CLAIMTRACK_KEY_CACHE_SECONDS", 30.0),
             key_usage_flush_seconds=_float("CLAIMTRACK_KEY_USAGE_FLUSH_SECONDS", 30.0),
+            webhook_delivery=os.environ.get("CLAIMTRACK_WEBHOOK_DELIVERY", "1") not in ("0", "false", "no"),
+            webhook_timeout=_float("CLAIMTRACK_WEBHOOK_TIMEOUT", 10.0),
+            webhook_max_attempts=_int("CLAIMTRACK_WEBHOOK_MAX_ATTEMPTS", 16),
+            webhook_backoff_base=_float("CLAIMTRACK_WEBHOOK_BACKOFF_BASE", 5.0),
+            webhook_backoff_max=_float("CLAIMTRACK_WEBHOOK_BACKOFF_MAX", 3600.0),
+            webhook_poll_seconds=_float("CLAIMTRACK_WEBHOOK_POLL_SECONDS", 2.0),
+            webhook_batch_size=_int("CLAIMTRACK_WEBHOOK_BATCH_SIZE", 10),
+            webhook_secret_grace_seconds=_float("CLAIMTRACK_WEBHOOK_SECRET_GRACE_SECONDS", 86_400.0),
+            idempotency_ttl_seconds=_int("CLAIMTRACK_IDEMPOTENCY_TTL_SECONDS", 86_400),
         )
 
 

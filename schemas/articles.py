@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from schemas.claims import ClaimCreate
-from schemas.common import Body, ExternalId, Language, Name, Title, Url
+from schemas.common import Body, ExternalId, Language, Name, Timestamp, Title, Url
 
 MAX_CLAIMS_PER_REQUEST = 500
 
@@ -19,7 +19,7 @@ class ArticleCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Title
     language: Language
     outlet: Name | None = None
-    published_at: datetime | None = None
+    published_at: Timestamp | None = None
     body: Body
     claims: Annotated[list[ClaimCreate], Meta(max_length=MAX_CLAIMS_PER_REQUEST)] = msgspec.field(
         default_factory=list
@@ -32,7 +32,7 @@ class ArticlePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
     language: Language | UnsetType = UNSET
     outlet: Name | UnsetType | None = UNSET
-    published_at: datetime | UnsetType | None = UNSET
+    published_at: Timestamp | UnsetType | None = UNSET
     body: Body | UnsetType = UNSET
 
 

@@ -5,6 +5,7 @@ Every string refuses U+0000 here, at the edge: PostgreSQL text cannot hold it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
@@ -43,6 +44,8 @@ Language = Annotated[
     ),
 ]
 Offset = Annotated[int, Meta(ge=0, le=2_000_000)]
+# RFC 3339 requires an offset; a time without one is ambiguous, so it is refused.
+Timestamp = Annotated[datetime, Meta(tz=True, description="An RFC 3339 date-time with its UTC offset")]
 Version = Annotated[int, Meta(ge=1)]
 
 Status = Literal["unverified", "in_review", "verified", "misleading", "disputed", "false", "unverifiable"]

@@ -6,7 +6,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from schemas.common import Excerpt, Language, Name, Relation, SourceKind, Title, Url
+from schemas.common import Excerpt, Language, Name, Relation, SourceKind, Timestamp, Title, Url
 
 
 class SourceCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -15,7 +15,7 @@ class SourceCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     publisher: Name | None = None
     kind: SourceKind = "other"
     language: Language | None = None
-    published_at: datetime | None = None
+    published_at: Timestamp | None = None
     archived_url: Url | None = None
 
 
@@ -25,7 +25,7 @@ class SourcePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     publisher: Name | UnsetType | None = UNSET
     kind: SourceKind | UnsetType = UNSET
     language: Language | UnsetType | None = UNSET
-    published_at: datetime | UnsetType | None = UNSET
+    published_at: Timestamp | UnsetType | None = UNSET
     archived_url: Url | UnsetType | None = UNSET
 
 

@@ -109,6 +109,8 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "pool_min_size": 1,
         "pool_max_size": 20,
         "access_log": False,
+        # Webhook tests run servers of their own that send; the shared one does not.
+        "webhook_delivery": False,
     }
     base.update(overrides)
     return Settings(**base)

@@ -39,3 +39,6 @@ WHERE ($1::text IS NULL OR url = $1)
   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT $5
+
+-- name: article_claim_ids
+SELECT id FROM claims WHERE article_id = $1 ORDER BY id

@@ -12,6 +12,7 @@ import msgspec
 from api.claims import service as claims
 from api.db import Connection, load_queries
 from api.errors import Conflict, Forbidden, NotFound
+from api.events.outbox import Outbox
 from api.http import check_version, make_page
 from api.sources.service import normalised
 from schemas.articles import Article, ArticleCreate, ArticlePatch
@@ -34,6 +35,7 @@ async def _conflict(conn: Connection, url: str | None, external_id: str | None) 
 
 async def create(conn: Connection, data: ArticleCreate, actor: str | None) -> Article:
     url = normalised(data.url, "/url") if data.url else None
+    outbox = Outbox()
     async with conn.transaction():
         article_id = await conn.fetchval(
             Q["insert_article"],
@@ -48,8 +50,14 @@ async def create(conn: Connection, data: ArticleCreate, actor: str | None) -> Ar
         )
         if article_id is None:
             raise await _conflict(conn, url, data.external_id)
-        await claims.create_many(conn, article_id, data.body, data.language, data.claims, actor, "/claims")
-        return _article(await conn.fetchrow(Q["article"], article_id))
+        claim_ids = await claims.create_many(
+            conn, article_id, data.body, data.language, data.claims, actor, "/claims", outbox
+        )
+        article = _article(await conn.fetchrow(Q["article"], article_id))
+        outbox.add("article.created", article_id, article)
+        await claims.emit_created(conn, claim_ids, outbox)
+        await outbox.flush(conn)
+        return article
 
 
 async def get(conn: Connection, article_id: UUID) -> Article:
@@ -81,11 +89,16 @@ async def update(
                 raise NotFound(f"article {article_id} does not exist")
             check_version(expected, row["version"])
             new = {**dict(row), **given}
-            if any(new[f] != row[f] for f in _FIELDS):
-                await conn.execute(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
-                if new["body"] != row["body"]:
-                    await claims.replace_all(conn, article_id, new["body"], actor)
-            return _article(await conn.fetchrow(Q["article"], article_id))
+            if not any(new[f] != row[f] for f in _FIELDS):
+                return _article(await conn.fetchrow(Q["article"], article_id))
+            await conn.execute(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
+            article = _article(await conn.fetchrow(Q["article"], article_id))
+            outbox = Outbox()
+            outbox.add("article.updated", article_id, article)
+            if new["body"] != row["body"]:
+                await claims.replace_all(conn, article_id, new["body"], actor, outbox)
+            await outbox.flush(conn)
+            return article
     except asyncpg.UniqueViolationError:
         raise await _conflict(conn, given.get("url"), given.get("external_id")) from None
 
@@ -102,4 +115,9 @@ async def delete(
             raise Forbidden(
                 "the article's claims have a verification history; deleting it needs the verify scope too"
             )
+        outbox = Outbox()
+        for claim in await conn.fetch(Q["article_claim_ids"], article_id):
+            outbox.add("claim.deleted", claim["id"], {"id": claim["id"], "article_id": article_id})
+        outbox.add("article.deleted", article_id, {"id": article_id})
         await conn.execute(Q["delete_article"], article_id)
+        await outbox.flush(conn)

@@ -11,12 +11,13 @@ import msgspec
 from api import anchoring
 from api.claims import rules
 from api.db import Connection, load_queries
-from api.errors import InvalidRequest, NotFound, RuleBroken
+from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
+from api.events.outbox import Outbox
 from api.http import check_version, make_page
 from api.sources import service as sources
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import Page
-from schemas.sources import LinkIn
+from schemas.sources import ClaimSource, LinkIn
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
 
 Q = load_queries(__file__)
@@ -61,7 +62,7 @@ def place(
 
 
 async def resolve_links(
-    conn: Connection, links: list[LinkIn], actor: str | None, pointer: str
+    conn: Connection, links: list[LinkIn], actor: str | None, pointer: str, outbox: Outbox
 ) -> list[dict[str, Any]]:
     """Each link as {source_id, relation, excerpt}; sources sent by url are found or created."""
     resolved: list[dict[str, Any]] = []
@@ -74,7 +75,9 @@ async def resolve_links(
                 errors=[(at, "give exactly one of source_id and source")],
             )
         if link.source is not None:
-            source_id, _ = await sources.find_or_create(conn, link.source, actor, f"{at}/source/url")
+            source_id, created = await sources.find_or_create(conn, link.source, actor, f"{at}/source/url")
+            if created:
+                outbox.source_created(source_id)
         else:
             assert link.source_id is not None
             source_id = link.source_id
@@ -131,8 +134,9 @@ async def create_many(
     items: list[ClaimCreate],
     actor: str | None,
     pointer: str,
+    outbox: Outbox,
 ) -> list[UUID]:
-    """Insert claims (and their links) of one article; call inside a transaction."""
+    """Insert claims (and their links) of one article; call inside a transaction, then ``emit_created``."""
     rows: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     for i, item in enumerate(items):
@@ -158,7 +162,7 @@ async def create_many(
                 else None,
             }
         )
-        for link in await resolve_links(conn, item.sources, actor, f"{at}/sources"):
+        for link in await resolve_links(conn, item.sources, actor, f"{at}/sources", outbox):
             links.append({**link, "claim_id": claim_id})
     if rows:
         await conn.execute(Q["insert_claims"], article_id, rows, actor)
@@ -167,15 +171,34 @@ async def create_many(
     return [UUID(r["id"]) for r in rows]
 
 
+async def emit_created(conn: Connection, claim_ids: list[UUID], outbox: Outbox) -> list[Claim]:
+    """claim.created for each new claim and claim_source.created for each of its links."""
+    if not claim_ids:
+        return []
+    created = _claims.decode(await conn.fetchval(Q["claim_documents_by_ids"], claim_ids))
+    for claim in created:
+        outbox.add("claim.created", claim.id, claim)
+        for link in claim.sources:
+            outbox.add("claim_source.created", claim.id, link_event(claim.id, link))
+    return created
+
+
+def link_event(claim_id: UUID, link: ClaimSource) -> dict[str, Any]:
+    return {"claim_id": claim_id, **msgspec.structs.asdict(link)}
+
+
 async def create(conn: Connection, article_id: UUID, data: ClaimCreate, actor: str | None) -> Claim:
+    outbox = Outbox()
     async with conn.transaction():
         article = await conn.fetchrow(Q["article_for_claims"], article_id)
         if article is None:
             raise NotFound(f"article {article_id} does not exist")
-        [claim_id] = await create_many(
-            conn, article_id, article["body"], article["language"], [data], actor, ""
+        claim_ids = await create_many(
+            conn, article_id, article["body"], article["language"], [data], actor, "", outbox
         )
-    return await get(conn, claim_id)
+        [claim] = await emit_created(conn, claim_ids, outbox)
+        await outbox.flush(conn)
+    return claim
 
 
 async def _locked(conn: Connection, claim_id: UUID, expected: int | None) -> Any:
@@ -223,26 +246,33 @@ async def update(
                 new["review_url"],
                 actor,
             )
+            claim = await get(conn, claim_id)
+            outbox = Outbox()
+            outbox.add("claim.updated", claim_id, claim)
+            await outbox.flush(conn)
+            return claim
         return await get(conn, claim_id)
 
 
 async def delete(conn: Connection, claim_id: UUID, expected: int | None, *, may_erase_history: bool) -> None:
     async with conn.transaction():
-        await _locked(conn, claim_id, expected)
+        row = await _locked(conn, claim_id, expected)
         if not may_erase_history and await conn.fetchval(Q["claim_has_history"], claim_id):
-            from api.errors import Forbidden
-
             raise Forbidden("the claim has a verification history; deleting it needs the verify scope too")
         await conn.execute(Q["delete_claim"], claim_id)
+        outbox = Outbox()
+        outbox.add("claim.deleted", claim_id, {"id": claim_id, "article_id": row["article_id"]})
+        await outbox.flush(conn)
 
 
 async def link(
     conn: Connection, claim_id: UUID, data: LinkIn, expected: int | None, actor: str | None
 ) -> tuple[Claim, bool]:
     """Link a source (created=True), or change an existing link's relation and excerpt."""
+    outbox = Outbox()
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
-        [wanted] = await resolve_links(conn, [data], actor, "")
+        [wanted] = await resolve_links(conn, [data], actor, "", outbox)
         current = {r["source_id"]: r for r in await conn.fetch(Q["claim_links"], claim_id)}
         existing = current.get(wanted["source_id"])
         if existing is not None and (existing["relation"], existing["excerpt"]) == (
@@ -254,7 +284,19 @@ async def link(
         rules.check_links_keep_status(row["status"], [*relations, wanted["relation"]])
         await conn.execute(Q["upsert_links"], claim_id, row["article_id"], [wanted], actor)
         await conn.execute(Q["bump_claim"], claim_id, actor)
-        return await get(conn, claim_id), existing is None
+        claim = await get(conn, claim_id)
+        _emit_links(outbox, claim, {wanted["source_id"]: existing is None})
+        outbox.add("claim.updated", claim_id, claim)
+        await outbox.flush(conn)
+        return claim, existing is None
+
+
+def _emit_links(outbox: Outbox, claim: Claim, changed: dict[UUID, bool]) -> None:
+    """claim_source.created (True) or .updated (False) for each changed link of the claim."""
+    for link in claim.sources:
+        if link.source.id in changed:
+            kind = "created" if changed[link.source.id] else "updated"
+            outbox.add(f"claim_source.{kind}", claim.id, link_event(claim.id, link))
 
 
 async def unlink(
@@ -267,22 +309,41 @@ async def unlink(
             raise NotFound(f"source {source_id} is not linked to claim {claim_id}")
         remaining = [r["relation"] for r in await conn.fetch(Q["claim_links"], claim_id)]
         rules.check_links_keep_status(row["status"], remaining)
-        version: int = await conn.fetchval(Q["bump_claim"], claim_id, actor)
-        return version
+        await conn.execute(Q["bump_claim"], claim_id, actor)
+        claim = await get(conn, claim_id)
+        outbox = Outbox()
+        outbox.add("claim_source.deleted", claim_id, {"claim_id": claim_id, "source_id": source_id})
+        outbox.add("claim.updated", claim_id, claim)
+        await outbox.flush(conn)
+        return claim.version
 
 
 async def verify(
     conn: Connection, claim_id: UUID, data: VerificationCreate, expected: int | None, actor: str | None
 ) -> VerificationResult:
     """One verification update: links, the history row and the claim change, in one transaction."""
+    outbox = Outbox()
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
         rules.check_transition(row["status"], data.status)
-        new_links = await resolve_links(conn, data.sources, actor, "/sources")
-        if new_links:
-            await conn.execute(Q["upsert_links"], claim_id, row["article_id"], new_links, actor)
-        in_force = [dict(r) for r in await conn.fetch(Q["claim_links"], claim_id)]
+        new_links = await resolve_links(conn, data.sources, actor, "/sources", outbox)
+        current = {r["source_id"]: dict(r) for r in await conn.fetch(Q["claim_links"], claim_id)}
+        changed: dict[UUID, bool] = {}  # source id -> whether the link is new
+        for link in new_links:
+            old = current.get(link["source_id"])
+            if old is None or (old["relation"], old["excerpt"]) != (link["relation"], link["excerpt"]):
+                changed[link["source_id"]] = old is None
+        # The links in force after this update: the claim's own, with those sent replacing theirs.
+        in_force = list({**current, **{link["source_id"]: link for link in new_links}}.values())
         rules.check_evidence(data.status, [r["relation"] for r in in_force], data.note)
+        if changed:
+            await conn.execute(
+                Q["upsert_links"],
+                claim_id,
+                row["article_id"],
+                [link for link in new_links if link["source_id"] in changed],
+                actor,
+            )
         value, text = rules.rating_for(data.status, data.rating_text)
         review_url = sources.normalised(data.review_url, "/review_url") if data.review_url else None
         version = await conn.fetchval(
@@ -306,7 +367,12 @@ async def verify(
             version,
         )
         claim = await get(conn, claim_id)
-    return VerificationResult(verification=_verification.decode(doc), claim=claim)
+        verification = _verification.decode(doc)
+        _emit_links(outbox, claim, changed)
+        outbox.add("verification.created", claim_id, verification)
+        outbox.add("claim.updated", claim_id, claim)
+        await outbox.flush(conn)
+    return VerificationResult(verification=verification, claim=claim)
 
 
 async def history(
@@ -319,7 +385,9 @@ async def history(
     return make_page(_verifications.decode(raw[0]), limit, lambda v: [v.claim_version])
 
 
-async def replace_all(conn: Connection, article_id: UUID, body: str, actor: str | None) -> None:
+async def replace_all(
+    conn: Connection, article_id: UUID, body: str, actor: str | None, outbox: Outbox
+) -> None:
     """Place every claim of an article again in its new body; call inside the article's transaction."""
     moved: list[dict[str, Any]] = []
     for row in await conn.fetch(Q["article_claims_for_update"], article_id):
@@ -343,3 +411,7 @@ async def replace_all(conn: Connection, article_id: UUID, body: str, actor: str 
             )
     if moved:
         await conn.execute(Q["replace_claims"], moved, actor)
+        for claim in _claims.decode(
+            await conn.fetchval(Q["claim_documents_by_ids"], [m["id"] for m in moved])
+        ):
+            outbox.add("claim.updated", claim.id, claim)

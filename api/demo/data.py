@@ -1,10 +1,10 @@
 """The demo data: one German article of 8 January 2022 on the CSTO troops in Kazakhstan,
 claims quoted from it, the real documents that bear on them, and the verification updates.
 
-Source URLs are copied from the seed list of real January 2022 documents, except
-``washingtonpost-164``, the one page found besides them that gives the 164 dead as the
-government's figure: "disputed" needs a supporting and a refuting link, and a claim links
-each source once, so the report of the figure and its withdrawal must be two documents.
+Source URLs are copied from the seed list of real January 2022 documents and no others. The
+164 dead are "disputed": the 9 January report (jenimedia's copy of The Washington Post's
+article of that day) gives the government's figure, the later report of its withdrawal as a
+"technical error" refutes it — two documents, since a claim links each source once.
 Titles and excerpts are given only where the source's own words were read; ``None`` elsewhere,
 and no publication times, which the list does not give.
 """
@@ -64,13 +64,6 @@ SOURCES: dict[str, SourceCreate] = {
     "omscroll": SourceCreate(
         url="https://omscroll.com/2022/02/22/whats-going-on-in-kazakhstan/",
         publisher="omscroll.com",
-        kind="news_report",
-        language="en",
-    ),
-    "washingtonpost-164": SourceCreate(
-        url="https://www.washingtonpost.com/world/2022/01/09/kazakhstan-protests-stabilized-russia/",
-        title="Kazakhstan officials say 164 are dead in protests, country now 'stabilized'",
-        publisher="The Washington Post",
         kind="news_report",
         language="en",
     ),
@@ -221,15 +214,8 @@ CLAIMS: tuple[DemoClaim, ...] = (
         updates=(
             Update(
                 "in_review",
-                note="Die Regierung nannte am 9. Januar 164 Tote, davon 103 in Almaty.",
-                evidence=(
-                    Evidence(
-                        "washingtonpost-164",
-                        "supports",
-                        "The government said Sunday that 164 people have died during the "
-                        "demonstrations, including 103 people in Almaty.",
-                    ),
-                ),
+                note="Am 9. Januar nannte die Regierung 164 Tote.",
+                evidence=(Evidence("jenimedia", "supports"),),
             ),
             Update(
                 "disputed",
@@ -265,11 +251,7 @@ CLAIMS: tuple[DemoClaim, ...] = (
                 note="Stand 9. Januar. Spätere Angaben: über 8.000, laut Innenministerium fast 10.000. "
                 "Wie viele Ausländer darunter waren, nennen die Quellen nicht.",
                 evidence=(
-                    Evidence(
-                        "washingtonpost-164",
-                        "supports",
-                        "Nearly 6,000 people have been detained, according to a Kazakh television report.",
-                    ),
+                    Evidence("jenimedia", "supports"),
                     Evidence("omscroll", "context"),
                     Evidence("d1softballnews", "context"),
                 ),

@@ -29,7 +29,7 @@ class SourceController(Controller):
         "/",
         operation_id="createSource",
         summary="Create a source, or find it by its normalised url",
-        description="201 with the new source, or 200 with the existing one when its normalised url is stored.",
+        description="201 with the new source, or 200 with the existing one when its normalised url is known.",
         dto=StrictBody[SourceCreate],
         return_dto=None,
         responses=problems(400, 401, 403, 413),

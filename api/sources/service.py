@@ -11,6 +11,7 @@ import msgspec
 
 from api.db import Connection, load_queries
 from api.errors import Conflict, InvalidRequest, NotFound
+from api.events.outbox import Outbox
 from api.http import check_version, make_page
 from api.urls import InvalidURL, normalise_url
 from schemas.claims import Claim
@@ -68,8 +69,14 @@ async def get(conn: Connection, source_id: UUID) -> Source:
 
 
 async def create(conn: Connection, data: SourceCreate, actor: str | None) -> tuple[Source, bool]:
-    source_id, created = await find_or_create(conn, data, actor)
-    return await get(conn, source_id), created
+    async with conn.transaction():
+        source_id, created = await find_or_create(conn, data, actor)
+        source = await get(conn, source_id)
+        if created:
+            outbox = Outbox()
+            outbox.add("source.created", source_id, source)
+            await outbox.flush(conn)
+    return source, created
 
 
 async def list_page(conn: Connection, url: str | None, cursor: Any, limit: int) -> Page[Source]:
@@ -113,7 +120,11 @@ async def update(
                 merged["archived_url"],
                 actor,
             )
-            return await get(conn, source_id)
+            source = await get(conn, source_id)
+            outbox = Outbox()
+            outbox.add("source.updated", source_id, source)
+            await outbox.flush(conn)
+            return source
     except asyncpg.UniqueViolationError:
         existing = await conn.fetchval(Q["source_id_by_url"], changes["url"])
         raise Conflict("another source has this url", existing_id=str(existing)) from None
@@ -127,6 +138,9 @@ async def delete(conn: Connection, source_id: UUID, expected: int | None) -> Non
                 raise NotFound(f"source {source_id} does not exist")
             check_version(expected, row["version"])
             await conn.execute(Q["delete_source"], source_id)
+            outbox = Outbox()
+            outbox.add("source.deleted", source_id, {"id": source_id})
+            await outbox.flush(conn)
     except (asyncpg.ForeignKeyViolationError, asyncpg.RestrictViolationError):
         # PostgreSQL 18 reports ON DELETE RESTRICT as restrict_violation, 15 as a foreign key violation.
         raise Conflict(

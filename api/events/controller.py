@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from api.db import Connection
+from api.errors import InvalidRequest
+from api.events import service
+from api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, problems
+from schemas.events import EventPage
+
+EventType = Annotated[
+    list[str] | None,
+    QueryParameter(
+        description="Only these types, e.g. claim.updated or claim.* (repeat for several)",
+        max_items=20,
+    ),
+]
+
+
+_TYPE = re.compile(r"[a-z_]{1,40}\.([a-z_]{1,40}|\*)")
+
+
+class EventController(Controller):
+    path = "/v1/events"
+    tags = ["events"]
+
+    @get(
+        "/",
+        operation_id="listEvents",
+        summary="The change feed: every change in commit-safe order; poll with next_cursor",
+        description=(
+            "next_cursor is never null: keep it and ask again to receive what happened since. "
+            "A reader following the cursor never misses a committed event."
+        ),
+        responses=problems(400, 401, 403),
+    )
+    async def list_events(
+        self,
+        db: NamedDependency[Connection],
+        type: EventType = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+    ) -> EventPage:
+        for value in type or []:
+            if not _TYPE.fullmatch(value):
+                raise InvalidRequest(
+                    "unknown event type", errors=[("/type", f"{value!r} is not an event type")]
+                )
+        return await service.page(db, decode_cursor(cursor, service.Cursor), type, limit)

@@ -1,0 +1,207 @@
+"""``Idempotency-Key`` on POST requests (IETF draft "The Idempotency-Key HTTP Header Field").
+
+A retry with the same key and body gets the stored response again (``Idempotent-Replayed:
+true``); the same key with another body is 422; while the first request runs, 409. Keys are
+scoped to the API key (by the hash of its token), kept in PostgreSQL so every worker process
+agrees, and expire after a setting (24 hours). A 5xx is not stored, so it can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.db import load_queries
+from api.errors import PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS
+from api.settings import Settings
+from schemas.common import Problem
+
+Q = load_queries(__file__)
+log = logging.getLogger("claimtrack.idempotency")
+
+HEADER = b"idempotency-key"
+_VALID = re.compile(rb"[\x21-\x7e]{1,255}")
+# A first request still "running" after this long is taken to have died with its process.
+ABANDONED_AFTER_SECONDS = 60.0
+_KEPT_HEADERS = {b"content-type", b"location", b"etag"}
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+async def _problem(send: Send, status: int, name: str, title: str, detail: str, retry: bool = False) -> None:
+    body = msgspec.json.encode(Problem(type=f"/problems/{name}", title=title, status=status, detail=detail))
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    if retry:
+        headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
+    start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        key = _header(scope, HEADER)
+        authorization = _header(scope, b"authorization")
+        if key is None or authorization is None:
+            await self.app(
+                scope, receive, send
+            )  # no key: an ordinary POST; no credentials: the guard answers
+            return
+        if not _VALID.fullmatch(key.strip(b'"')):
+            await _problem(
+                send,
+                400,
+                "invalid-request",
+                "Invalid request",
+                "Idempotency-Key must be 1-255 visible characters",
+            )
+            return
+        settings: Settings = scope["app"].state.settings
+        body = await self._read_body(receive, settings.max_body_bytes)
+        if body is None:
+            await _problem(
+                send,
+                413,
+                "payload-too-large",
+                "Payload too large",
+                "the request body is larger than the server accepts",
+            )
+            return
+        owner = hashlib.sha256(authorization).digest()
+        name = key.strip(b'"').decode()
+        fingerprint = hashlib.sha256(
+            b"\0".join([scope["path"].encode(), scope.get("query_string", b""), body])
+        ).digest()
+        try:
+            await self._handle(scope, send, body, owner, name, fingerprint, settings)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("idempotency store unavailable: %s", type(exc).__name__)
+            await _problem(
+                send, 503, "service-unavailable", "Service unavailable", "try again shortly", retry=True
+            )
+
+    async def _read_body(self, receive: Receive, limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def _handle(
+        self,
+        scope: Scope,
+        send: Send,
+        body: bytes,
+        owner: bytes,
+        key: str,
+        fingerprint: bytes,
+        settings: Settings,
+    ) -> None:
+        pool: asyncpg.Pool = scope["app"].state.pool
+        async with pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
+            taken = await conn.fetchval(
+                Q["claim_key"],
+                owner,
+                key,
+                fingerprint,
+                settings.idempotency_ttl_seconds,
+                ABANDONED_AFTER_SECONDS,
+            )
+            stored = None if taken else await conn.fetchrow(Q["lookup_key"], owner, key)
+        if stored is not None:
+            await self._answer_stored(send, stored, fingerprint)
+            return
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def replay_body() -> Any:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = list(message.get("headers", ()))
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        finally:
+            async with pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
+                if captured["status"] >= 500:
+                    await conn.execute(Q["release_key"], owner, key)
+                else:
+                    headers = [
+                        [k.decode("latin-1"), v.decode("latin-1")]
+                        for k, v in captured["headers"]
+                        if k.lower() in _KEPT_HEADERS
+                    ]
+                    await conn.execute(
+                        Q["store_response"],
+                        owner,
+                        key,
+                        captured["status"],
+                        headers,
+                        b"".join(captured["body"]),
+                    )
+
+    async def _answer_stored(self, send: Send, stored: Any, fingerprint: bytes) -> None:
+        if stored["fingerprint"] != fingerprint:
+            await _problem(
+                send,
+                422,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                "this Idempotency-Key was used for a different request; use a new key for a new request",
+            )
+            return
+        if stored["state"] != "done":
+            await _problem(
+                send,
+                409,
+                "conflict",
+                "Conflict",
+                "a request with this Idempotency-Key is still being processed",
+                retry=True,
+            )
+            return
+        headers = [
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in msgspec.json.decode(stored["headers"])
+        ]
+        content = bytes(stored["body"])
+        headers += [(b"content-length", str(len(content)).encode()), (b"idempotent-replayed", b"true")]
+        start: Any = {"type": "http.response.start", "status": stored["status"], "headers": headers}
+        await send(start)
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+async def forget_expired(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(Q["forget_expired"])
