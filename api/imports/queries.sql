@@ -1,0 +1,100 @@
+-- name: existing_articles
+-- Articles of a batch already stored, by id, url or external_id.
+SELECT id, url, external_id FROM articles
+WHERE id = any($1::uuid[]) OR url = any($2::text[]) OR external_id = any($3::text[])
+
+-- name: existing_claim_ids
+SELECT id FROM claims WHERE id = any($1::uuid[])
+
+-- name: existing_verification_ids
+SELECT id FROM verifications WHERE id = any($1::uuid[])
+
+-- name: existing_source_ids
+SELECT id FROM sources WHERE id = any($1::uuid[])
+
+-- name: insert_articles
+-- Create-if-absent: an article whose id, url or external_id is taken (by a concurrent batch
+-- since the check) yields no row and is reported as skipped.
+INSERT INTO articles (id, url, external_id, title, language, outlet, published_at, body, version,
+                      created_by, updated_by, created_at, updated_at)
+SELECT t.id, t.url, t.external_id, t.title, t.language, t.outlet, t.published_at, t.body, t.version,
+       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now())
+FROM jsonb_to_recordset($1::jsonb) AS t(
+    id uuid, url text, external_id text, title text, language text, outlet text, published_at timestamptz,
+    body text, version integer, created_by text, updated_by text, created_at timestamptz, updated_at timestamptz)
+ON CONFLICT DO NOTHING
+RETURNING id
+
+-- name: insert_sources
+-- Sources are stored once per normalised url: a url already stored keeps its row; an id taken
+-- by another url yields no row, and the caller inserts that source again under a new id.
+INSERT INTO sources (id, url, title, publisher, kind, language, published_at, archived_url, version,
+                     created_by, updated_by, created_at, updated_at)
+SELECT t.id, t.url, t.title, t.publisher, t.kind, t.language, t.published_at, t.archived_url, t.version,
+       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now())
+FROM jsonb_to_recordset($1::jsonb) AS t(
+    id uuid, url text, title text, publisher text, kind text, language text, published_at timestamptz,
+    archived_url text, version integer, created_by text, updated_by text, created_at timestamptz,
+    updated_at timestamptz)
+ORDER BY t.url
+ON CONFLICT DO NOTHING
+
+-- name: source_ids_by_url
+SELECT id, url FROM sources WHERE url = any($1::text[])
+
+-- name: insert_claims
+INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language, claimant,
+                    claim_date, tags, status, rating_value, rating_text, review_url, version,
+                    created_by, updated_by, created_at, updated_at)
+SELECT t.id, t.article_id, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
+       t.claimant, t.claim_date, t.tags, t.status, t.rating_value, t.rating_text, t.review_url, t.version,
+       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now())
+FROM jsonb_to_recordset($1::jsonb) AS t(
+    id uuid, article_id uuid, text text, quote text, span_start integer, span_end integer, prefix text,
+    suffix text, language text, claimant text, claim_date date, tags text[], status text, rating_value smallint,
+    rating_text text, review_url text, version integer, created_by text, updated_by text,
+    created_at timestamptz, updated_at timestamptz)
+
+-- name: insert_links
+INSERT INTO claim_sources (claim_id, source_id, article_id, relation, excerpt, added_by, added_at)
+SELECT t.claim_id, t.source_id, t.article_id, t.relation, t.excerpt, t.added_by, coalesce(t.added_at, now())
+FROM jsonb_to_recordset($1::jsonb) AS t(
+    claim_id uuid, source_id uuid, article_id uuid, relation text, excerpt text, added_by text,
+    added_at timestamptz)
+
+-- name: insert_verifications
+-- The history as it was: the append-only trigger refuses UPDATE and DELETE, never INSERT.
+INSERT INTO verifications (id, claim_id, article_id, status, previous_status, rating_value, rating_text,
+                           note, evidence, actor, claim_version, created_at)
+SELECT t.id, t.claim_id, t.article_id, t.status, t.previous_status, t.rating_value, t.rating_text, t.note,
+       t.evidence, t.actor, t.claim_version, coalesce(t.created_at, now())
+FROM jsonb_to_recordset($1::jsonb) AS t(
+    id uuid, claim_id uuid, article_id uuid, status text, previous_status text, rating_value smallint,
+    rating_text text, note text, evidence jsonb, actor text, claim_version integer, created_at timestamptz)
+
+-- name: export_articles
+-- A page of export lines, by article id: each article with its claims (as GET returns them, in
+-- text order) and each claim's history, oldest first. Built here so that a page is one query.
+SELECT a.id, json_build_object(
+    'id', a.id, 'url', a.url, 'external_id', a.external_id, 'title', a.title, 'language', a.language,
+    'outlet', a.outlet, 'published_at', a.published_at, 'body', a.body, 'version', a.version,
+    'created_by', a.created_by, 'updated_by', a.updated_by, 'created_at', a.created_at,
+    'updated_at', a.updated_at,
+    'claims', coalesce((
+        SELECT json_agg(cd.doc::jsonb || jsonb_build_object('history', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object(
+                       'id', v.id, 'claim_id', v.claim_id, 'status', v.status,
+                       'previous_status', v.previous_status,
+                       'rating', CASE WHEN v.rating_text IS NULL THEN NULL
+                                      ELSE jsonb_build_object('value', v.rating_value, 'best', 5, 'worst', 1,
+                                                              'text', v.rating_text) END,
+                       'note', v.note, 'evidence', v.evidence, 'actor', v.actor,
+                       'claim_version', v.claim_version, 'created_at', v.created_at) ORDER BY v.claim_version)
+                   FROM verifications v WHERE v.claim_id = cd.id), '[]'::jsonb))
+               ORDER BY cd.span_start IS NULL, cd.span_start, cd.span_end, cd.id)
+        FROM claim_documents cd WHERE cd.article_id = a.id), '[]'::json)
+) AS doc
+FROM articles a
+WHERE $1::uuid IS NULL OR a.id > $1
+ORDER BY a.id
+LIMIT $2

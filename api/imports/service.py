@@ -1,0 +1,481 @@
+"""Bulk import and export that keep ids, versions, timestamps, actors and history.
+
+A batch is checked record by record in Python first (placement, ratings, evidence, history),
+so a bad article is reported with its problem and the others are stored: all of them in one
+transaction, a handful of statements for the whole batch. Articles already stored (same id,
+url or external_id) are skipped, which makes an import safe to run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from api.claims import rules
+from api.claims import service as claims
+from api.db import Connection, Pool, connection, load_queries
+from api.errors import ApplicationError, Conflict, InvalidRequest, NotFound, RuleBroken
+from api.sources.service import normalised
+from api.urls import InvalidURL, normalise_url
+from schemas.common import FieldError, Problem
+from schemas.imports import (
+    ArticleRecord,
+    ClaimRecord,
+    ImportBatch,
+    ImportedArticle,
+    ImportResult,
+    LinkRecord,
+)
+
+Q = load_queries(__file__)
+
+EXPORT_PAGE = 100
+CONTEXT_LIMIT = 32  # code points of prefix and suffix the schema stores
+_RETRIES = 3  # deadlocks between concurrent batches sharing sources are retried
+
+
+@dataclass
+class Prepared:
+    """One article's rows, checked and ready to insert."""
+
+    index: int
+    article: dict[str, Any]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    # claim_id, article_id, relation, excerpt, added_by, added_at; "source" is a url or a UUID
+    links: list[dict[str, Any]] = field(default_factory=list)
+    verifications: list[dict[str, Any]] = field(default_factory=list)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # by normalised url
+    named_sources: set[UUID] = field(default_factory=set)  # linked by source_id only
+
+
+@functools.lru_cache(maxsize=65_536)
+def _normalise_cached(url: str) -> str | None:
+    try:
+        return normalise_url(url)
+    except InvalidURL:
+        return None
+
+
+def _url(url: str, pointer: str) -> str:
+    """The normalised url; an import names the same sources over and over, so they are cached."""
+    return _normalise_cached(url) or normalised(url, pointer)
+
+
+def _actor(value: Any, default: str | None) -> str | None:
+    return default if value is msgspec.UNSET else value
+
+
+def problem_of(exc: ApplicationError) -> Problem:
+    return Problem(
+        type=f"/problems/{exc.problem}",
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        errors=exc.errors,
+        **exc.extra,
+    )
+
+
+def _invalid(pointer: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, errors=[(pointer, message)])
+
+
+# ---- checking one record --------------------------------------------------------------------
+
+
+def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
+    """The rows of one record, or an ApplicationError whose pointers are relative to the record."""
+    article_id = record.id or uuid.uuid4()
+    prepared = Prepared(
+        index=index,
+        article={
+            "id": article_id,
+            "url": _url(record.url, "/url") if record.url else None,
+            "external_id": record.external_id,
+            "title": record.title,
+            "language": record.language,
+            "outlet": record.outlet,
+            "published_at": record.published_at,
+            "body": record.body,
+            "version": record.version or 1,
+            "created_by": _actor(record.created_by, actor),
+            "updated_by": _actor(record.updated_by, actor),
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        },
+    )
+    seen: set[UUID] = set()
+    for i, claim in enumerate(record.claims):
+        at = f"/claims/{i}"
+        if claim.article_id is not None and claim.article_id != record.id:
+            raise _invalid(f"{at}/article_id", "a claim's article_id must be its article's id")
+        claim_id = claim.id or uuid.uuid4()
+        if claim_id in seen:
+            raise _invalid(f"{at}/id", "this claim id occurs twice")
+        seen.add(claim_id)
+        _prepare_claim(prepared, claim, claim_id, record, actor, at)
+    return prepared
+
+
+def _placement(claim: ClaimRecord, body: str, at: str) -> dict[str, Any]:
+    selector = claim.selector
+    if selector is not None and selector.exact != claim.quote:
+        raise _invalid(f"{at}/selector/exact", "selector.exact must equal the quote")
+    if claim.anchor_status == "orphaned":
+        if claim.span is not None:
+            raise _invalid(f"{at}/span", "an orphaned claim has no span")
+        prefix = selector.prefix if selector else claim.prefix or ""
+        suffix = selector.suffix if selector else claim.suffix or ""
+        for name, value in (("prefix", prefix), ("suffix", suffix)):
+            if len(value) > CONTEXT_LIMIT:
+                raise _invalid(f"{at}/selector/{name}", f"at most {CONTEXT_LIMIT} code points are stored")
+        return {
+            "quote": claim.quote,
+            "span_start": None,
+            "span_end": None,
+            "prefix": prefix,
+            "suffix": suffix,
+        }
+    span = (claim.span.start, claim.span.end) if claim.span else None
+    before = claim.prefix if claim.prefix is not None else selector.prefix if selector else None
+    after = claim.suffix if claim.suffix is not None else selector.suffix if selector else None
+    quote, where = claims.place(body, claim.quote, span, before, after, at)
+    return {
+        "quote": quote,
+        "span_start": where.start,
+        "span_end": where.end,
+        "prefix": where.prefix,
+        "suffix": where.suffix,
+    }
+
+
+def _prepare_claim(
+    prepared: Prepared, claim: ClaimRecord, claim_id: UUID, record: ArticleRecord, actor: str | None, at: str
+) -> None:
+    article_id = prepared.article["id"]
+    if claim.status in ("unverified", "in_review"):
+        if claim.rating is not None:
+            raise _invalid(f"{at}/rating", f"a claim that is {claim.status} has no rating")
+        rating: tuple[int | None, str | None] = (None, None)
+    elif claim.rating is not None:
+        rating = (claim.rating.value, claim.rating.text)
+    else:
+        rating = rules.rating_for(claim.status, None)
+
+    relations: list[str] = []
+    linked: set[Any] = set()
+    for j, link in enumerate(claim.sources):
+        key = _prepare_link(prepared, link, f"{at}/sources/{j}", actor)
+        if key in linked:
+            raise _invalid(f"{at}/sources/{j}", "this source is already linked to the claim")
+        linked.add(key)
+        relations.append(link.relation)
+        prepared.links.append(
+            {
+                "claim_id": claim_id,
+                "article_id": article_id,
+                "source": key,
+                "relation": link.relation,
+                "excerpt": link.excerpt,
+                "added_by": _actor(link.added_by, actor),
+                "added_at": link.added_at,
+            }
+        )
+    missing = rules.missing_links(claim.status, relations)
+    if missing:
+        raise RuleBroken(
+            "evidence-required",
+            f"a {claim.status} claim needs a '{missing[0]}' link among its sources",
+            errors=[(f"{at}/sources", f"add a source with relation {' and '.join(missing)}")],
+        )
+
+    versions: set[int] = set()
+    for k, entry in enumerate(claim.history):
+        vat = f"{at}/history/{k}"
+        if entry.claim_id is not None and entry.claim_id != claim.id:
+            raise _invalid(f"{vat}/claim_id", "a history entry's claim_id must be its claim's id")
+        if entry.status == "unverified":
+            raise RuleBroken(
+                "invalid-transition",
+                "no verification update sets a claim back to unverified",
+                errors=[(f"{vat}/status", "unverified is only the status of a new claim")],
+            )
+        if entry.claim_version in versions:
+            raise _invalid(f"{vat}/claim_version", "two history entries have this claim_version")
+        if claim.version is not None and entry.claim_version > claim.version:
+            raise _invalid(f"{vat}/claim_version", "a history entry is newer than the claim's version")
+        versions.add(entry.claim_version)
+        prepared.verifications.append(
+            {
+                "id": entry.id or uuid.uuid4(),
+                "claim_id": claim_id,
+                "article_id": article_id,
+                "status": entry.status,
+                "previous_status": entry.previous_status,
+                "rating_value": entry.rating.value if entry.rating else None,
+                "rating_text": entry.rating.text if entry.rating else None,
+                "note": entry.note,
+                "evidence": [
+                    {"source_id": e.source_id, "relation": e.relation, "excerpt": e.excerpt}
+                    for e in entry.evidence
+                ],
+                "actor": _actor(entry.actor, actor),
+                "claim_version": entry.claim_version,
+                "created_at": entry.created_at,
+            }
+        )
+
+    prepared.claims.append(
+        {
+            "id": claim_id,
+            "article_id": article_id,
+            "text": claim.text,
+            **_placement(claim, record.body, at),
+            "language": claim.language or record.language,
+            "claimant": claim.claimant,
+            "claim_date": claim.claim_date,
+            "tags": claim.tags,
+            "status": claim.status,
+            "rating_value": rating[0],
+            "rating_text": rating[1],
+            "review_url": _url(claim.review_url, f"{at}/review_url") if claim.review_url else None,
+            "version": claim.version or max(versions, default=1),
+            "created_by": _actor(claim.created_by, actor),
+            "updated_by": _actor(claim.updated_by, actor),
+            "created_at": claim.created_at,
+            "updated_at": claim.updated_at,
+        }
+    )
+
+
+def _prepare_link(prepared: Prepared, link: LinkRecord, at: str, actor: str | None) -> str | UUID:
+    """The link's source key: the normalised url of a source sent whole, or the id it names."""
+    if (link.source_id is None) == (link.source is None):
+        raise _invalid(at, "give exactly one of source_id and source")
+    if link.source is None:
+        assert link.source_id is not None
+        prepared.named_sources.add(link.source_id)
+        return link.source_id
+    source = link.source
+    url = _url(source.url, f"{at}/source/url")
+    prepared.sources.setdefault(
+        url,
+        {
+            "id": source.id,
+            "url": url,
+            "title": source.title,
+            "publisher": source.publisher,
+            "kind": source.kind,
+            "language": source.language,
+            "published_at": source.published_at,
+            "archived_url": _url(source.archived_url, f"{at}/source/archived_url")
+            if source.archived_url
+            else None,
+            "version": source.version or 1,
+            "created_by": _actor(source.created_by, actor),
+            "updated_by": _actor(source.updated_by, actor),
+            "created_at": source.created_at,
+            "updated_at": source.updated_at,
+        },
+    )
+    return url
+
+
+# ---- a batch --------------------------------------------------------------------------------
+
+
+class _Outcomes:
+    def __init__(self) -> None:
+        self.by_index: dict[int, ImportedArticle] = {}
+
+    def fail(self, index: int, exc: ApplicationError) -> None:
+        if exc.errors is not None:
+            exc.errors = [
+                FieldError(field=f"/articles/{index}{e.field}", message=e.message) for e in exc.errors
+            ]
+        self.by_index[index] = ImportedArticle(index=index, status="failed", problem=problem_of(exc))
+
+    def skip(self, index: int, existing: UUID | None) -> None:
+        self.by_index[index] = ImportedArticle(index=index, status="skipped", id=existing)
+
+
+async def _screen(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -> list[Prepared]:
+    """Drop records that exist already or clash with stored rows, before the transaction."""
+    articles = [p.article for p in batch]
+    rows = await conn.fetch(
+        Q["existing_articles"],
+        [a["id"] for a in articles],
+        [a["url"] for a in articles if a["url"]],
+        [a["external_id"] for a in articles if a["external_id"]],
+    )
+    taken: dict[Any, UUID] = {}
+    for row in rows:
+        for key in (row["id"], ("url", row["url"]), ("external_id", row["external_id"])):
+            taken[key] = row["id"]
+    claim_ids = {c["id"] for p in batch for c in p.claims}
+    verification_ids = {v["id"] for p in batch for v in p.verifications}
+    clashing_claims = {r["id"] for r in await conn.fetch(Q["existing_claim_ids"], list(claim_ids))}
+    clashing_history = {
+        r["id"] for r in await conn.fetch(Q["existing_verification_ids"], list(verification_ids))
+    }
+    named = {sid for p in batch for sid in p.named_sources}
+    defined = {s["id"] for p in batch for s in p.sources.values() if s["id"] is not None}
+    stored_sources = {r["id"] for r in await conn.fetch(Q["existing_source_ids"], list(named - defined))}
+
+    kept: list[Prepared] = []
+    for p in batch:
+        a = p.article
+        keys: list[Any] = [a["id"]]
+        keys += [("url", a["url"])] if a["url"] else []
+        keys += [("external_id", a["external_id"])] if a["external_id"] else []
+        existing = next((taken[k] for k in keys if k in taken), None)
+        if existing is not None:
+            outcomes.skip(p.index, existing)
+            continue
+        clash = next((c["id"] for c in p.claims if c["id"] in clashing_claims), None) or next(
+            (v["id"] for v in p.verifications if v["id"] in clashing_history), None
+        )
+        if clash is not None:
+            outcomes.fail(
+                p.index, Conflict("a claim or history id of this article is taken", existing_id=str(clash))
+            )
+            continue
+        missing = sorted(str(s) for s in p.named_sources - defined - stored_sources)
+        if missing:
+            outcomes.fail(p.index, NotFound(f"source {missing[0]} does not exist"))
+            continue
+        # Later records of the same batch with this identity are duplicates of this one.
+        for k in keys:
+            taken[k] = a["id"]
+        kept.append(p)
+    return kept
+
+
+async def _store_sources(conn: Connection, batch: list[Prepared]) -> dict[Any, UUID]:
+    """Every source of the batch found or created by url; keys are urls and the records' own ids."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for p in batch:
+        for url, source in p.sources.items():
+            wanted.setdefault(url, source)
+    if not wanted:
+        return {}
+    rows = [{**s, "id": s["id"] or uuid.uuid4()} for s in wanted.values()]
+    await conn.execute(Q["insert_sources"], rows)
+    found = {r["url"]: r["id"] for r in await conn.fetch(Q["source_ids_by_url"], list(wanted))}
+    retry = [{**s, "id": uuid.uuid4()} for s in rows if s["url"] not in found]
+    if retry:  # their ids belong to other urls here
+        await conn.execute(Q["insert_sources"], retry)
+        found = {r["url"]: r["id"] for r in await conn.fetch(Q["source_ids_by_url"], list(wanted))}
+    ids: dict[Any, UUID] = dict(found)
+    for url, source in wanted.items():
+        if source["id"] is not None:
+            ids[source["id"]] = found[url]
+    return ids
+
+
+async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -> list[Prepared]:
+    async with conn.transaction():
+        inserted = set(await _column(conn, Q["insert_articles"], [p.article for p in batch]))
+        stored = [p for p in batch if p.article["id"] in inserted]
+        for p in batch:
+            if p.article["id"] not in inserted:
+                outcomes.skip(p.index, None)
+        source_ids = await _store_sources(conn, stored)
+        rows = [c for p in stored for c in p.claims]
+        if rows:
+            await conn.execute(Q["insert_claims"], rows)
+        links = [
+            {**link, "source_id": source_ids.get(link["source"], link["source"])}
+            for p in stored
+            for link in p.links
+        ]
+        if links:
+            await conn.execute(
+                Q["insert_links"], [{k: v for k, v in x.items() if k != "source"} for x in links]
+            )
+        history = [
+            {
+                **v,
+                "evidence": [
+                    {**e, "source_id": source_ids.get(e["source_id"], e["source_id"])} for e in v["evidence"]
+                ],
+            }
+            for p in stored
+            for v in p.verifications
+        ]
+        if history:
+            await conn.execute(Q["insert_verifications"], history)
+    return stored
+
+
+async def _column(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> list[Any]:
+    return [r[0] for r in await conn.fetch(sql, rows)]
+
+
+def _database_problem(exc: asyncpg.IntegrityConstraintViolationError) -> ApplicationError:
+    constraint = getattr(exc, "constraint_name", None) or ""
+    if constraint == "claims_span_in_body":
+        return RuleBroken("span-mismatch", "a claim's span does not hold its quote in the article body")
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return Conflict(
+            f"the batch clashes with stored rows ({constraint or 'a unique key'}); import it again"
+        )
+    return InvalidRequest(f"the batch breaks the rule {constraint or type(exc).__name__}")
+
+
+async def import_batch(conn: Connection, data: ImportBatch, actor: str | None) -> ImportResult:
+    outcomes = _Outcomes()
+    prepared: list[Prepared] = []
+    for index, record in enumerate(data.articles):
+        try:
+            prepared.append(prepare(index, record, actor))
+        except ApplicationError as exc:
+            outcomes.fail(index, exc)
+    stored: list[Prepared] = []
+    for attempt in range(_RETRIES):
+        try:
+            kept = await _screen(conn, prepared, outcomes) if prepared else []
+            stored = await _store(conn, kept, outcomes) if kept else []
+            break
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            if attempt == _RETRIES - 1:
+                raise Conflict("the batch met concurrent imports of the same rows; import it again") from None
+            await asyncio.sleep(0.05 * (attempt + 1))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _database_problem(exc) from None
+    for p in stored:
+        outcomes.by_index[p.index] = ImportedArticle(
+            index=p.index, status="created", id=p.article["id"], claims=len(p.claims)
+        )
+    articles = [outcomes.by_index[i] for i in range(len(data.articles))]
+    return ImportResult(
+        created=len(stored),
+        skipped=sum(a.status == "skipped" for a in articles),
+        failed=sum(a.status == "failed" for a in articles),
+        claims=sum(len(p.claims) for p in stored),
+        verifications=sum(len(p.verifications) for p in stored),
+        articles=articles,
+    )
+
+
+# ---- export ---------------------------------------------------------------------------------
+
+
+async def export_lines(pool: Pool, acquire_timeout: float) -> AsyncIterator[bytes]:
+    """Every article as one NDJSON line, by id; a connection is held for one page at a time."""
+    after: UUID | None = None
+    while True:
+        async with connection(pool, acquire_timeout) as conn:
+            rows = await conn.fetch(Q["export_articles"], after, EXPORT_PAGE)
+        if not rows:
+            return
+        yield "\n".join(r["doc"] for r in rows).encode() + b"\n"
+        after = rows[-1]["id"]
