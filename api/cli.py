@@ -174,10 +174,40 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    from api.imports.cli import add_import_arguments
+
+    add_import_arguments(parser)
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from api.imports.cli import run_import
+
+    return run_import(args)
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    from api.imports.cli import add_export_arguments
+
+    add_export_arguments(parser)
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from api.imports.cli import run_export
+
+    return run_export(args)
+
+
 COMMANDS: dict[str, Command] = {
     "serve": Command("run the HTTP API (migrating the database first)", _serve_arguments, serve),
     "migrate": Command("apply (or revert) schema migrations", _migrate_arguments, migrate),
     "keys": Command("create, list and revoke API keys", _keys_arguments, _keys),
+    "import": Command(
+        "import articles with their claims, sources and history through the API", _import_arguments, _import
+    ),
+    "export": Command(
+        "export every article with its claims and history as NDJSON", _export_arguments, _export
+    ),
     "demo": Command(
         "load a demo article (German, January 2022) with claims, sources and verifications",
         _demo_arguments,
