@@ -261,7 +261,9 @@ async def test_review_the_demo_article_and_give_a_verdict(
     assert links["https://example.org/review/ovks-mitteilung"] == "supports"
 
     ARTIFACTS.mkdir(exist_ok=True)
-    await highlight.scroll_into_view_if_needed()
+    await page.locator(f'#claim-list li[data-claim="{target["id"]}"]').evaluate(
+        "item => { window.scrollTo(0, 0); item.scrollIntoView({block: 'start'}); }"
+    )
     await page.screenshot(path=str(ARTIFACTS / "review.png"))
 
 

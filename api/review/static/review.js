@@ -65,6 +65,16 @@ function formatTime(value) {
   });
 }
 
+function languageName(code) {
+  if (!code) return "";
+  try {
+    const name = new Intl.DisplayNames([navigator.language || "en"], { type: "language" }).of(code);
+    return name && name !== code ? `${name} (${code})` : code;
+  } catch (err) {
+    return code;
+  }
+}
+
 function statusLabel(status) {
   return (STATUS[status] || { label: status }).label;
 }
@@ -194,7 +204,8 @@ async function loadArticles() {
   const page = await api("GET", `/v1/articles?${query}`);
   const list = $("article-list");
   for (const article of page.items) {
-    const meta = [article.outlet, article.language, formatTime(article.published_at || article.created_at)]
+    const meta = [article.outlet, languageName(article.language),
+      formatTime(article.published_at || article.created_at)]
       .filter(Boolean).join(" · ");
     list.append(el("li", {},
       el("a", { href: `/review/articles/${encodeURIComponent(article.id)}`, dir: "auto",
@@ -246,7 +257,7 @@ function setArticle(article) {
   title.textContent = article.title;
   title.lang = article.language;
   const meta = $("article-meta");
-  meta.replaceChildren(...[article.outlet, article.language, formatTime(article.published_at)]
+  meta.replaceChildren(...[article.outlet, languageName(article.language), formatTime(article.published_at)]
     .filter(Boolean).map((part, i) => (i ? ` · ${part}` : part)));
   if (article.url) {
     meta.append(" · ", el("a", { href: article.url, rel: "noopener noreferrer", text: "original" }));
