@@ -34,13 +34,11 @@ class ClaimHit(Claim, kw_only=True, frozen=True, omit_defaults=True):
 
 
 class Closeness(msgspec.Struct, kw_only=True, frozen=True):
-    score: Annotated[float, Meta(description="text_similarity × number_agreement, 0 to 1")]
-    text_similarity: Annotated[float, Meta(description="pg_trgm similarity of the normalised texts")]
-    number_agreement: Annotated[
+    score: Annotated[
         float,
         Meta(
-            description="1 when one text names all the numbers of the other (or neither names any); "
-            "else the share of their numbers both name"
+            description="pg_trgm similarity of the two texts, normalised (0 to 1); only claims "
+            "naming the same numbers are compared"
         ),
     ]
 

@@ -36,8 +36,9 @@ class SearchController(Controller):
         "/{claim_id:str}/similar",
         operation_id="listSimilarClaims",
         summary="Claims of other articles that say the same, best match first, with their status and rating",
-        description="Close by trigram similarity of the normalised texts; claims naming other numbers "
-        "score lower or not at all. The least score is the CLAIMTRACK_SIMILARITY_THRESHOLD setting.",
+        description="Close by trigram similarity of the normalised texts, among the claims naming the "
+        "same numbers (3.600, 3,600 and 3 600 are one number). The least score is the "
+        "CLAIMTRACK_SIMILARITY_THRESHOLD setting.",
         responses=problems(400, 401, 403, 404),
     )
     async def list_similar_claims(

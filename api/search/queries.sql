@@ -87,41 +87,42 @@ SELECT set_config('pg_trgm.similarity_threshold', $1::text, true)
 
 -- name: similar_claims
 -- Claims close to a stored claim ($1, whose own article's claims are left out) or to a text
--- not stored ($2), best first: the trigram similarity of the normalised texts times the
--- agreement of the numbers they name. Numbers agree fully when one claim names all the other's
--- (or none); otherwise the score shrinks to the share of numbers both name, 0 when they share
--- none, so "164 Tote" never matches "150 Tote". $3 language filter (as in claim_filters),
--- $4 least score, $5 limit.
+-- not stored ($2), best first by the trigram similarity of their normalised texts. Only claims
+-- naming the same numbers are compared, so "164 Tote" never matches "150 Tote": the number set
+-- finds the candidates, and the trigram index those of the claims naming no number.
+-- $3 language filter (as in claim_filters), $4 least score, $5 limit.
 -- Returns no row when $1 names no claim; else the documents and, in the same order, each
--- match's {score, text_similarity, number_agreement}.
+-- match's {score}.
 WITH target AS (
     SELECT c.article_id, c.match_text, c.match_numbers FROM claims c WHERE c.id = $1
     UNION ALL
     SELECT NULL, claim_match_text($2), claim_match_numbers($2) WHERE $2::text IS NOT NULL
 ),
-matches AS (
-    SELECT c.id, closeness.text_similarity, numbers.agreement,
-           closeness.text_similarity * numbers.agreement AS score
+candidates AS (
+    SELECT c.id, c.article_id, c.language, similarity(c.match_text, t.match_text)::float8 AS score,
+           t.article_id AS target_article_id
     FROM target t
-    JOIN claims c ON c.match_text % t.match_text
-    CROSS JOIN LATERAL (SELECT similarity(c.match_text, t.match_text)::float8 AS text_similarity) closeness
-    CROSS JOIN LATERAL (
-        SELECT CASE
-                   WHEN c.match_numbers <@ t.match_numbers OR t.match_numbers <@ c.match_numbers THEN 1.0
-                   ELSE (SELECT count(*) FROM unnest(c.match_numbers) n WHERE n = ANY (t.match_numbers))::float8
-                        / (SELECT count(DISTINCT n) FROM unnest(c.match_numbers || t.match_numbers) n)
-               END AS agreement
-    ) numbers
-    WHERE (t.article_id IS NULL OR c.article_id <> t.article_id)
-      AND ($3::text IS NULL OR lower(c.language) = lower($3) OR lower(c.language) LIKE lower($3) || '-%')
-      AND closeness.text_similarity * numbers.agreement >= $4::float8
-    ORDER BY score DESC, c.id
+    JOIN claims c ON c.match_numbers = t.match_numbers
+    WHERE t.match_numbers <> '{}'
+    UNION ALL
+    SELECT c.id, c.article_id, c.language, similarity(c.match_text, t.match_text)::float8,
+           t.article_id
+    FROM target t
+    JOIN claims c ON c.match_numbers = '{}' AND c.match_text % t.match_text
+    WHERE t.match_numbers = '{}'
+),
+matches AS (
+    SELECT m.id, m.score
+    FROM candidates m
+    WHERE (m.target_article_id IS NULL OR m.article_id <> m.target_article_id)
+      AND ($3::text IS NULL OR lower(m.language) = lower($3) OR lower(m.language) LIKE lower($3) || '-%')
+      AND m.score >= $4::float8
+    ORDER BY m.score DESC, m.id
     LIMIT $5
 )
 SELECT coalesce(json_agg(cd.doc ORDER BY m.score DESC, m.id) FILTER (WHERE m.id IS NOT NULL), '[]'),
-       coalesce(json_agg(json_build_object(
-           'score', m.score, 'text_similarity', m.text_similarity, 'number_agreement', m.agreement)
-           ORDER BY m.score DESC, m.id) FILTER (WHERE m.id IS NOT NULL), '[]')
+       coalesce(json_agg(json_build_object('score', m.score) ORDER BY m.score DESC, m.id)
+                FILTER (WHERE m.id IS NOT NULL), '[]')
 FROM (SELECT 1 FROM target LIMIT 1) found
 LEFT JOIN matches m ON true
 LEFT JOIN claim_documents cd ON cd.id = m.id

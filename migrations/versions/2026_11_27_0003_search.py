@@ -11,7 +11,11 @@ Two stored generated columns keep what the searches need next to each claim:
   stemmed for its own language, and one GIN index serves every language.
 - ``match_text`` / ``match_numbers``: the claim's text in a normalised spelling for pg_trgm
   (one spelling per number: "3.600", "3,600", "3 600" are all 3600) and the set of numbers
-  it names, so that claims saying different numbers can be told apart.
+  it names. Claims are matched only with claims naming the same numbers, so the number set is
+  what finds the candidates (a btree on it); the trigram index is needed only for the claims
+  that name no number. Looking candidates up by trigrams alone does not scale: claims of one
+  pattern ("There were N passengers in P in Y") share most of their trigrams, and at a million
+  claims a sentence has tens of thousands of trigram neighbours that differ only in numbers.
 """
 
 from __future__ import annotations
@@ -126,7 +130,11 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX claims_search_idx ON claims USING gin (search_vector)")
-    op.execute("CREATE INDEX claims_match_idx ON claims USING gin (match_text gin_trgm_ops)")
+    op.execute("CREATE INDEX claims_match_numbers_idx ON claims (match_numbers)")
+    op.execute(
+        "CREATE INDEX claims_match_text_idx ON claims USING gin (match_text gin_trgm_ops)"
+        " WHERE match_numbers = '{}'"
+    )
 
     # The other filters of GET /v1/claims and its second order.
     op.execute("CREATE INDEX claims_created_idx ON claims (created_at DESC, id DESC)")
