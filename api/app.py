@@ -27,6 +27,8 @@ from api.events.controller import EventController
 from api.idempotency import IdempotencyMiddleware, forget_expired
 from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
+from api.review.controller import review_router
+from api.search.controller import SearchController
 from api.settings import Settings
 from api.sources.controller import SourceController
 from api.webhooks import worker as webhooks
@@ -136,7 +138,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             KeyController,
             EventController,
             WebhookController,
+            SearchController,
             static_router(),
+            review_router(),
         ],
         guards=[authorize],
         middleware=[IdempotencyMiddleware],
