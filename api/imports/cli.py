@@ -272,7 +272,7 @@ def run_import(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     if args.concurrency < 1 or args.batch_size < 1:
         console.print("--concurrency and --batch-size must be at least 1")
         return 2
