@@ -1,0 +1,198 @@
+"""The API as it runs in production (`claimtrack serve`: uvicorn, its workers, no access log),
+its API key, and wrk driving it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.pgbench import Measurement
+
+WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
+WRK_INSTALL = "wrk is not installed; on Debian or Ubuntu: apt-get install -y wrk"
+
+
+def require_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit(WRK_INSTALL)
+    return path
+
+
+def _claimtrack() -> list[str]:
+    script = Path(sys.executable).with_name("claimtrack")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "api"]
+
+
+# The checkout this bench belongs to: the API it serves is this one's, whatever is installed.
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _env(database_url: str, **extra: str) -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(CHECKOUT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "DATABASE_URL": database_url, **extra}
+
+
+def create_key(database_url: str, name: str) -> str:
+    """A key with the read, write and verify scopes; its token is the command's last line."""
+    command = [*_claimtrack(), "keys", "create", "--name", name]
+    command += ["--scope", "read", "--scope", "write", "--scope", "verify"]
+    done = subprocess.run(command, env=_env(database_url), capture_output=True, text=True, check=False)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"claimtrack keys create failed ({done.returncode}): {done.stderr.strip()}")
+    return lines[-1].strip()
+
+
+def revoke_key(database_url: str, name: str) -> None:
+    command = [*_claimtrack(), "keys", "revoke", name]
+    subprocess.run(command, env=_env(database_url), capture_output=True, text=True, check=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (children of the serving process)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            pids = [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+        # uvicorn's workers are spawned by multiprocessing, beside its resource tracker.
+        return [pid for pid in pids if b"spawn_main" in _cmdline(pid)]
+
+
+@contextmanager
+def serve(database_url: str, workers: int, log_path: Path, ready_timeout: float = 90.0) -> Iterator[Server]:
+    """`claimtrack serve` on a free port with access logs off; stopped (all its processes) on exit."""
+    port = _free_port()
+    env = _env(
+        database_url,
+        CLAIMTRACK_HOST="127.0.0.1",
+        CLAIMTRACK_PORT=str(port),
+        CLAIMTRACK_WORKERS=str(workers),
+        CLAIMTRACK_ACCESS_LOG="0",
+        CLAIMTRACK_LOG_LEVEL="WARNING",
+        CLAIMTRACK_RATE_LIMIT_PER_MINUTE="0",
+    )
+    with log_path.open("ab") as log:
+        # A session of its own, so that the server and its workers can be stopped as one group.
+        process = subprocess.Popen(
+            [*_claimtrack(), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(f"http://127.0.0.1:{port}", process)
+    try:
+        _wait_ready(server, ready_timeout, log_path)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_ready(server: Server, timeout: float, log_path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(server.base_url + "/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
+    raise RuntimeError(f"the API did not become ready at {server.base_url}; its log ends:\n{tail}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=40)
+    # Whatever is left of the group this bench started (a worker that outlived its parent).
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        time.sleep(1)
+    process.wait()
+
+
+def request(
+    base_url: str, method: str, path: str, token: str, body: bytes | None = None
+) -> tuple[int, bytes]:
+    """One request, for checking that what the load will send succeeds."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(base_url + path, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def run_wrk(
+    base_url: str,
+    token: str,
+    connections: int,
+    seconds: int,
+    ids_file: Path | None,
+    method: str,
+    path: str,
+    body: str | None = None,
+    threads: int = 2,
+) -> Measurement:
+    command = [require_wrk(), f"--threads={min(threads, connections)}", f"--connections={connections}"]
+    command += [f"--duration={seconds}s", "--timeout=10s", "--latency", f"--script={WRK_SCRIPT}"]
+    command += ["--header", f"Authorization: Bearer {token}", base_url, "--"]
+    command += [str(ids_file) if ids_file else "-", method, path]
+    if body is not None:
+        command.append(body)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.M)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    result = json.loads(found.group(1))
+    elapsed = result["duration_us"] / 1e6
+    errors = sum(v for k, v in result.items() if k.startswith("errors_"))
+    return Measurement(
+        requests=result["requests"],
+        seconds=elapsed,
+        per_second=result["requests"] / elapsed if elapsed else 0.0,
+        p50_ms=result["p50_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
+        errors=errors,
+    )
