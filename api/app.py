@@ -25,6 +25,7 @@ from api.docs import openapi_config, static_router
 from api.errors import EXCEPTION_HANDLERS, ServiceUnavailable
 from api.events.controller import EventController
 from api.idempotency import IdempotencyMiddleware, forget_expired
+from api.imports.controller import ImportController
 from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
 from api.review.controller import review_router
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimController,
             SourceController,
             KeyController,
+            ImportController,
             EventController,
             WebhookController,
             SearchController,
