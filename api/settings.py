@@ -73,6 +73,27 @@ class Settings:
     webhook_secret_grace_seconds: float = 86_400.0
     # How long an Idempotency-Key and its stored response are kept.
     idempotency_ttl_seconds: int = 86_400
+    # Source checks: the background checker re-fetches every source each interval (sooner after a
+    # failure); a source is dead after a 404/410, an unknown host or dead_after failures in a row.
+    source_checks: bool = True
+    source_check_interval_seconds: float = 86_400.0
+    source_check_retry_seconds: float = 900.0
+    source_check_poll_seconds: float = 30.0
+    source_check_batch_size: int = 8
+    source_check_timeout: float = 10.0
+    source_check_total_seconds: float = 30.0
+    source_check_max_bytes: int = 2 * 1024 * 1024
+    source_check_max_redirects: int = 5
+    source_check_dead_after: int = 3
+    # Named in the checker's User-Agent so that site owners can reach the newsroom (URL or mail).
+    source_check_contact: str = ""
+    # Addresses or networks (CIDR) the checker may fetch although they are private or loopback.
+    source_check_allow: tuple[str, ...] = field(default_factory=tuple)
+    # The publishing organisation named as author of exported ClaimReview.
+    publisher_name: str = "claimtrack"
+    publisher_url: str = ""
+    # ClaimReview import: reviews accepted in one request.
+    claimreview_import_max: int = 100
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -104,6 +125,21 @@ class Settings:
             webhook_batch_size=_int("CLAIMTRACK_WEBHOOK_BATCH_SIZE", 10),
             webhook_secret_grace_seconds=_float("CLAIMTRACK_WEBHOOK_SECRET_GRACE_SECONDS", 86_400.0),
             idempotency_ttl_seconds=_int("CLAIMTRACK_IDEMPOTENCY_TTL_SECONDS", 86_400),
+            source_checks=os.environ.get("CLAIMTRACK_SOURCE_CHECKS", "1") not in ("0", "false", "no"),
+            source_check_interval_seconds=_float("CLAIMTRACK_SOURCE_CHECK_INTERVAL_SECONDS", 86_400.0),
+            source_check_retry_seconds=_float("CLAIMTRACK_SOURCE_CHECK_RETRY_SECONDS", 900.0),
+            source_check_poll_seconds=_float("CLAIMTRACK_SOURCE_CHECK_POLL_SECONDS", 30.0),
+            source_check_batch_size=_int("CLAIMTRACK_SOURCE_CHECK_BATCH_SIZE", 8),
+            source_check_timeout=_float("CLAIMTRACK_SOURCE_CHECK_TIMEOUT", 10.0),
+            source_check_total_seconds=_float("CLAIMTRACK_SOURCE_CHECK_TOTAL_SECONDS", 30.0),
+            source_check_max_bytes=_int("CLAIMTRACK_SOURCE_CHECK_MAX_BYTES", 2 * 1024 * 1024),
+            source_check_max_redirects=_int("CLAIMTRACK_SOURCE_CHECK_MAX_REDIRECTS", 5),
+            source_check_dead_after=_int("CLAIMTRACK_SOURCE_CHECK_DEAD_AFTER", 3),
+            source_check_contact=os.environ.get("CLAIMTRACK_SOURCE_CHECK_CONTACT", ""),
+            source_check_allow=_list("CLAIMTRACK_SOURCE_CHECK_ALLOW"),
+            publisher_name=os.environ.get("CLAIMTRACK_PUBLISHER_NAME", "claimtrack"),
+            publisher_url=os.environ.get("CLAIMTRACK_PUBLISHER_URL", ""),
+            claimreview_import_max=_int("CLAIMTRACK_CLAIMREVIEW_IMPORT_MAX", 100),
         )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -38,6 +39,18 @@ class LinkIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     excerpt: Excerpt | None = None
 
 
+SourceHealth = Literal["ok", "changed", "dead", "unchecked"]
+
+
+class ReviewRating(msgspec.Struct, kw_only=True, frozen=True):
+    """An imported fact-check's verdict, as its publisher rated it (schema.org Rating)."""
+
+    value: int | float | None
+    best: int | float | None
+    worst: int | float | None
+    text: str | None
+
+
 class Source(msgspec.Struct, kw_only=True, frozen=True):
     id: UUID
     url: str
@@ -52,6 +65,14 @@ class Source(msgspec.Struct, kw_only=True, frozen=True):
     updated_by: str | None
     created_at: datetime
     updated_at: datetime
+    # Link health from the source checks: unchecked until first fetched; changed when the page's
+    # main text differs from the one first seen; dead after 404/410, an unknown host or repeated
+    # failures.
+    health: SourceHealth = "unchecked"
+    checked_at: datetime | None = None
+    # For kind fact_check imported as ClaimReview: the other fact-checker's rating and wording.
+    review_rating: ReviewRating | None = None
+    claim_reviewed: str | None = None
 
 
 class ClaimSource(msgspec.Struct, kw_only=True, frozen=True):
