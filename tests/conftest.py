@@ -111,6 +111,8 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "access_log": False,
         # Webhook tests run servers of their own that send; the shared one does not.
         "webhook_delivery": False,
+        # Nor does it check sources: the tests' sources are on example.org, never to be fetched.
+        "source_checks": False,
     }
     base.update(overrides)
     return Settings(**base)
