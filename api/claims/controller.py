@@ -17,7 +17,7 @@ from api.search import service as search
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import NO_NUL, Page, Status
 from schemas.search import ClaimHit
-from schemas.sources import LinkIn
+from schemas.sources import LinkIn, SourceHealth
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
@@ -113,6 +113,12 @@ class ClaimController(Controller):
             str | None,
             QueryParameter(min_length=1, max_length=500, pattern=NO_NUL, description="Any case"),
         ] = None,
+        source_health: Annotated[
+            list[SourceHealth] | None,
+            QueryParameter(
+                description="Claims citing a source in this health (dead, changed, ...); repeatable"
+            ),
+        ] = None,
         sort: FromQuery[Literal["updated_at", "created_at"] | None] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
@@ -128,6 +134,7 @@ class ClaimController(Controller):
             source_id=source_id,
             source_url=source_url,
             outlet=outlet,
+            source_health=tuple(source_health) if source_health else None,
         )
         return await search.find_claims(db, filters, q, sort, cursor, limit)
 

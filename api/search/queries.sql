@@ -2,7 +2,9 @@
 -- The filters of GET /v1/claims, put into the two listings below in place of their
 -- "claim_filters" comment: $1 status, $2 article_id, $3 language (a primary tag also finds its
 -- regional variants), $4 tag, $5 updated_since, $6 created_since, $7 claimant, $8 source_id,
--- $9 source url (normalised), $10 outlet; claimant and outlet ignore case.
+-- $9 source url (normalised), $10 outlet; claimant and outlet ignore case. $15 source health
+-- (any of the given values, of a source the claim cites) is numbered after the listings' own
+-- $11-$14, so that theirs stay as they are.
     ($1::text IS NULL OR c.status = $1)
 AND ($2::uuid IS NULL OR c.article_id = $2)
 AND ($3::text IS NULL OR lower(c.language) = lower($3) OR lower(c.language) LIKE lower($3) || '-%')
@@ -18,6 +20,9 @@ AND ($9::text IS NULL OR EXISTS (
 AND ($10::text IS NULL OR EXISTS (
         SELECT 1 FROM articles a
         WHERE a.id = c.article_id AND a.outlet IS NOT NULL AND lower(a.outlet) = lower($10)))
+AND ($15::text[] IS NULL OR EXISTS (
+        SELECT 1 FROM claim_sources cs JOIN sources s ON s.id = cs.source_id
+        WHERE cs.claim_id = c.id AND s.health = any($15)))
 
 -- name: claims_by_time
 -- Newest first by $11 ('updated_at' or 'created_at'); the cursor is the last item's (time, id).

@@ -53,6 +53,8 @@ class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
     source_id: UUID | None = None
     source_url: str | None = None
     outlet: str | None = None
+    # $15 of the claim_filters block, after the listings' own parameters.
+    source_health: tuple[str, ...] | None = None
 
     def arguments(self) -> list[Any]:
         """$1..$10 of the claim_filters block, the source url in its normalised spelling."""
@@ -118,7 +120,9 @@ async def find_claims(
         by = order or "updated_at"
         at, after_id = after(cursor, by)
         async with _planned_per_call(conn):
-            raw = await conn.fetchval(CLAIMS_BY_TIME, *arguments, by, at, after_id, limit + 1)
+            raw = await conn.fetchval(
+                CLAIMS_BY_TIME, *arguments, by, at, after_id, limit + 1, filters.source_health
+            )
         at_of = (lambda c: c.created_at) if by == "created_at" else (lambda c: c.updated_at)
         page: Page[ClaimHit] = make_page(
             _hits.decode(raw), limit, lambda c: [by, at_of(c).isoformat(), str(c.id)]
@@ -127,7 +131,9 @@ async def find_claims(
 
     rank, after_id = after(cursor, "rank")
     async with _planned_per_call(conn):
-        row = await conn.fetchrow(CLAIMS_BY_RANK, *arguments, q, rank, after_id, limit + 1)
+        row = await conn.fetchrow(
+            CLAIMS_BY_RANK, *arguments, q, rank, after_id, limit + 1, filters.source_health
+        )
     assert row is not None
     found = [
         msgspec.structs.replace(claim, search=hit)

@@ -544,6 +544,53 @@ async def test_a_failing_source_is_checked_again_sooner(
 # ---- claims whose evidence is affected; provenance ----------------------------------------------
 
 
+async def test_claims_resting_on_dead_or_changed_evidence_are_found(
+    http: httpx.AsyncClient, pages: Pages
+) -> None:
+    name = token()
+    dying = pages.html(f"/beleg/{name}/a", article_page("Beleg A."))
+    shifting = pages.html(f"/beleg/{name}/b", article_page("Beleg B."))
+    steady = pages.html(f"/beleg/{name}/c", article_page("Beleg C."))
+    article = await create_article(http, outlet=f"Zeitung {name}")
+    claims = [await create_claim(http, article["id"]) for _ in range(3)]
+    ids = {}
+    for claim, url in zip(claims, (dying, shifting, steady), strict=True):
+        response = await http.post(
+            f"/v1/claims/{claim['id']}/verifications",
+            json={"status": "verified", "sources": [{"source": {"url": url}, "relation": "supports"}]},
+        )
+        assert response.status_code == 201, response.text
+        ids[url] = response.json()["claim"]["sources"][0]["source"]["id"]
+    for source_id in ids.values():
+        await check(http, source_id)
+    pages.status(f"/beleg/{name}/a", 410)
+    pages.html(f"/beleg/{name}/b", article_page("Beleg B, neu geschrieben."))
+    for source_id in ids.values():
+        await check(http, source_id)
+
+    async def found(*health: str, q: str | None = None) -> set[str]:
+        params: list[tuple[str, str]] = [
+            ("outlet", f"Zeitung {name}"),
+            *(("source_health", h) for h in health),
+            *((("q", q),) if q else ()),
+        ]
+        response = await http.get("/v1/claims", params=params)
+        assert response.status_code == 200, response.text
+        return {c["id"] for c in response.json()["items"]}
+
+    assert await found("dead") == {claims[0]["id"]}
+    assert await found("changed") == {claims[1]["id"]}
+    assert await found("dead", "changed") == {claims[0]["id"], claims[1]["id"]}
+    assert await found("ok") == {claims[2]["id"]}
+    assert await found() == {c["id"] for c in claims}
+    assert await found("changed", q="Straßenbahn") == {claims[1]["id"]}  # with full-text search too
+    listed = (
+        await http.get("/v1/claims", params={"source_health": "dead", "outlet": f"Zeitung {name}"})
+    ).json()
+    assert listed["items"][0]["sources"][0]["source"]["health"] == "dead"
+    assert_problem(await http.get("/v1/claims", params={"source_health": "gone"}), 400, "invalid-request")
+
+
 async def test_each_link_keeps_who_added_it_and_when(
     http: httpx.AsyncClient, checker: LiveServer, database_url: str
 ) -> None:
