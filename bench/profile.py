@@ -13,8 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
-from api.claims import service as claims
 from api.settings import asyncpg_dsn
+from bench import pgbench
 
 # Leaf frames are charged to the first of these found in their file's path.
 PACKAGES = (
@@ -99,44 +99,56 @@ def summarise(raws: list[Path], top: int = 30) -> str:
     )
 
 
-async def _explain(url: str, article_id: UUID, claim_id: UUID, actor: str) -> str:
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def _explain(url: str, article_id: UUID, claim_id: UUID, actor: str, note: str) -> str:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     out: list[str] = []
-
-    async def explain(name: str, arguments: str, warm: int) -> None:
-        await conn.execute(f"PREPARE bench_{name} AS {claims.Q[name]}")
-        # After five executions PostgreSQL may switch to the generic plan, as the API's do.
-        for _ in range(warm):
-            await conn.execute(f"EXECUTE bench_{name}({arguments})")
-        rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_{name}({arguments})")
-        out.append(f"-- {name}({arguments})\n" + "\n".join(r[0] for r in rows) + "\n")
-
     try:
-        await explain("article_claims", f"'{article_id}', NULL, NULL, NULL, NULL, NULL", 6)
-        await explain("list_claims", "'verified', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 51", 6)
-        async with conn.transaction():
-            row = await conn.fetchrow(claims.Q["claim_for_update"], claim_id)
-            await explain("claim_links", f"'{claim_id}'", 6)
-            await explain("set_claim_status", f"'{claim_id}', 'in_review', NULL, NULL, NULL, '{actor}'", 0)
-            await explain(
-                "insert_verification",
-                f"'{claim_id}', '{row['article_id']}', 'in_review', '{row['status']}', NULL, NULL,"
-                f" 'explain', '[]', '{actor}', {row['version'] + 1}",
-                0,
-            )
-            await explain("claim_document", f"'{claim_id}'", 6)
-            raise _Rollback
-    except _Rollback:
-        pass
+        claim = await conn.fetchrow("SELECT article_id, status, version FROM claims WHERE id = $1", claim_id)
+        sent = await conn.fetchrow("SELECT * FROM bench_ids WHERE kind = 'claim' AND id = $1", claim_id)
+        values = {
+            ":order": _literal("updated_at"),
+            ":limit": "51",
+            ":actor": _literal(actor),
+            ":note": _literal(note),
+            ":c_article_id": _literal(claim["article_id"]),
+            ":c_status": _literal(claim["status"]),
+            ":s_version": str(claim["version"] + 1),
+            ":evidence": _literal(sent["evidence"]),
+            ":event_types": _literal("{verification.created,claim.updated}"),
+            ":event_keys": _literal(sent["event_keys"]),
+            ":event_data": _literal(sent["event_data"]),
+        }
+        requests = (
+            ("GET /v1/articles/{id}/claims", pgbench.ARTICLE_CLAIMS, article_id, "verified"),
+            ("GET /v1/claims?status=verified&limit=50", pgbench.LIST_CLAIMS, None, "verified"),
+            ("POST /v1/claims/{id}/verifications", pgbench.VERIFY, claim_id, "in_review"),
+        )
+        for title, statements, id_, status in requests:
+            given = {**values, ":id": _literal(id_), ":status": _literal(status), "NULL": "NULL"}
+            # Each request's statements in one transaction, rolled back: the writes leave nothing.
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                for s in statements:
+                    if not s.arguments:
+                        if s.query.upper().startswith("SET "):
+                            await conn.execute(s.query)
+                        continue
+                    sql = pgbench.statement(s.query, [given[a] for a in s.arguments])
+                    rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                    out.append(f"-- {title}: {s.query}\n" + "\n".join(r[0] for r in rows) + "\n")
+            finally:
+                await transaction.rollback()
     finally:
         await conn.close()
     return "\n".join(out)
 
 
-class _Rollback(Exception):
-    pass
-
-
-def explain(url: str, article_id: UUID, claim_id: UUID, actor: str) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of each statement the benchmarked requests run (writes rolled back)."""
-    return asyncio.run(_explain(url, article_id, claim_id, actor))
+def explain(url: str, article_id: UUID, claim_id: UUID, actor: str, note: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement of the benchmarked requests, with the values
+    the API would send (as literals, so each is planned for them); writes are rolled back."""
+    return asyncio.run(_explain(url, article_id, claim_id, actor, note))

@@ -51,7 +51,9 @@ def _api(scenario: str, connections: int, field: str) -> Callable[[dict[str, Any
 
 
 def _errors(results: dict[str, Any]) -> float:
-    return float(sum(run["api"]["errors"] + run["pgbench"]["errors"] for run in results["runs"]))
+    return float(
+        sum(run[side]["errors"] for run in results["runs"] for side in ("api", "pgbench") if side in run)
+    )
 
 
 def _size_growth(results: dict[str, Any]) -> float | None:
@@ -105,15 +107,18 @@ def table(results: dict[str, Any]) -> str:
         f" {'pgbench tps':>11} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} | {'API÷pg':>6}"
     )
     lines = [head, "-" * len(head)]
+    missing = {"per_second": math.nan, "p50_ms": math.nan, "p99_ms": math.nan, "errors": "-"}
     for run in results["runs"]:
-        api, pg = run["api"], run["pgbench"]
+        api, pg = run["api"], run.get("pgbench", missing)
         lines.append(
             f"{TITLES[run['scenario']]:<32} {run['claims']:>9,} {run['connections']:>5} |"
             f" {api['per_second']:>9.0f} {_ms(api['p50_ms']):>7} {_ms(api['p99_ms']):>7} {api['errors']:>6} |"
             f" {pg['per_second']:>11.0f} {_ms(pg['p50_ms']):>7} {_ms(pg['p99_ms']):>7} {pg['errors']:>6} |"
-            f" {run['ratio']:>6.2f}"
+            f" {run.get('ratio', math.nan):>6.2f}"
         )
     lines.append("")
+    if "incomplete" in results:
+        lines.append(f"INCOMPLETE: {results['incomplete']}")
     for goal in results["goals"]:
         mark = {True: "met    ", False: "NOT MET", None: "n/a    "}[goal["met"]]
         value = "not measured" if goal["value"] is None else f"{goal['value']:.3g}"
@@ -164,7 +169,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
         axis.legend()
         axis.grid(alpha=0.3)
     sized = [_run(results, "article_claims", 1, s) for s in results["sizes"]]
-    pairs = [(s, r) for s, r in zip(results["sizes"], sized, strict=True) if r is not None]
+    pairs = [(s, r) for s, r in zip(results["sizes"], sized, strict=True) if r is not None and "pgbench" in r]
     labels = [f"{s:,}" for s, _ in pairs]
     x = range(len(pairs))
     size.bar([i - 0.2 for i in x], [r["api"]["p50_ms"] for _, r in pairs], width=0.4, label="API (wrk)")

@@ -291,7 +291,7 @@ def run_size(bench: Bench, size: int, main: bool, extras: dict[str, Any]) -> Non
         }
         bench.measure_pgbench(size, db.url, defines)
         if main and args.profile:
-            extras["explain"] = profile.explain(db.url, article_id, claim_id, key_name)
+            extras["explain"] = profile.explain(db.url, article_id, claim_id, key_name, VERIFY_NOTE)
     finally:
         http.revoke_key(db.url, key_name)
 
@@ -308,10 +308,17 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     load_before = os.getloadavg()
     extras: dict[str, Any] = {}
+    failure: BaseException | None = None
     with tempfile.TemporaryDirectory(prefix="claimtrack-bench-") as tmp:
         bench = Bench(args, Path(tmp))
-        for size in args.sizes:
-            run_size(bench, size, size == args.sizes[-1], extras)
+        try:
+            for size in args.sizes:
+                run_size(bench, size, size == args.sizes[-1], extras)
+        except (Exception, KeyboardInterrupt) as exc:
+            # What was measured before the failure is still written, marked as incomplete.
+            failure = exc
+            if not bench.runs:
+                raise
     results: dict[str, Any] = {
         "started_at": started.isoformat(),
         "seconds": round(time.perf_counter() - began),
@@ -330,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": bench.runs,
         **{k: v for k, v in extras.items() if k == "generated_seconds"},
     }
+    if failure is not None:
+        results["incomplete"] = f"{type(failure).__name__}: {failure}"
     results["goals"] = report.judge(results)
     json_path, chart = report.write(results, args.output, stamp)
     if "profile" in extras or "explain" in extras:
@@ -341,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nresults: {json_path}\nchart:   {chart}")
     if "profile" in extras:
         print(f"profile: {args.output / f'{stamp}-profile.txt'}")
+    if failure is not None:
+        raise failure
     return 0
 
 
