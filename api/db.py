@@ -122,4 +122,11 @@ async def connection(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterato
     try:
         yield conn
     finally:
-        await pool.release(conn)
+        try:
+            await pool.release(conn)
+        except Exception as exc:
+            # Resetting a connection the server dropped fails (asyncpg then terminates it and
+            # the pool opens a new one). That is no concern of the request: raised here it
+            # would replace the request's own outcome, a committed write's 2xx or the 503 of
+            # the error that broke the connection, with a 500.
+            log.debug("connection discarded on release: %s", type(exc).__name__)

@@ -177,6 +177,10 @@ def _from_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Proble
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # A pooled connection the server has just ended (a shutdown's FATAL, then EOF) can be
+    # handed out before asyncpg has noticed; its next query fails with "another operation is
+    # in progress". No request shares a connection, so here it means the connection is gone.
+    asyncpg.InternalClientError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.QueryCanceledError,
