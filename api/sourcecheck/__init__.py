@@ -1,0 +1,1 @@
+"""Source checks: is the page behind a source still there, and does it still say the same?"""

@@ -20,7 +20,7 @@ import socket
 import time
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import httpcore
@@ -154,7 +154,6 @@ class Fetched:
     permanent: bool = False  # a failure that will not heal: the host name does not exist
     error: str | None = None
     duration_ms: int = 0
-    hops: list[str] = field(default_factory=list)
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, int, bool]:
@@ -198,7 +197,6 @@ async def _follow(client: httpx.AsyncClient, url: str, settings: Settings, resul
         if current.scheme not in ("http", "https"):
             result.failure, result.error = "refused", f"will not follow a redirect to {current.scheme}:"
             return
-        result.hops.append(str(current))
         async with client.stream("GET", current) as response:
             location = response.headers.get("location")
             if response.status_code in REDIRECTS and location:

@@ -8,6 +8,7 @@ every connection made to it) must be refused before a connection is opened.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import threading
 import time
@@ -383,6 +384,19 @@ async def test_only_so_many_bytes_are_read(http: httpx.AsyncClient, pages: Pages
     assert result["check"]["outcome"] == "ok"
     assert result["check"]["truncated"] is True
     assert result["check"]["bytes_read"] <= 64 * 1024 + 65_536  # the cap, plus at most one chunk
+
+
+async def test_a_compressed_page_is_inflated_only_up_to_the_cap(
+    http: httpx.AsyncClient, pages: Pages
+) -> None:
+    path = f"/bombe/{token()}"
+    bomb = gzip.compress(b"Tote " * 4_000_000)  # 20 MB of text in about 20 KB
+    pages.routes[path] = (200, [("content-type", "text/plain"), ("content-encoding", "gzip")], bomb)
+    source = await new_source(http, pages.url(path))
+    result = await check(http, source["id"])
+    assert result["check"]["outcome"] == "ok"
+    assert result["check"]["truncated"] is True
+    assert result["check"]["bytes_read"] <= len(bomb)
 
 
 async def test_other_documents_are_fingerprinted_by_their_text(http: httpx.AsyncClient, pages: Pages) -> None:
