@@ -1,10 +1,12 @@
 -- name: claim_filters
--- The filters of GET /v1/claims, put into the two listings below in place of their
+-- The column filters of GET /v1/claims, put into the two listings below in place of their
 -- "claim_filters" comment: $1 status, $2 article_id, $3 language (a primary tag also finds its
--- regional variants), $4 tag, $5 updated_since, $6 created_since, $7 claimant, $8 source_id,
--- $9 source url (normalised), $10 outlet; claimant and outlet ignore case. $15 source health
--- (any of the given values, of a source the claim cites) is numbered after the listings' own
--- $11-$14, so that theirs stay as they are.
+-- regional variants), $4 tag, $5 updated_since, $6 created_since, $7 claimant (any case).
+-- The filters that look into another table follow (filter_* blocks), each only when it is
+-- given, its placeholder numbered after the listing's own parameters: as a top-level EXISTS
+-- the planner makes it a semi-join whose size it can estimate, and may start from it (the 20
+-- claims citing a source), whereas under "$n IS NULL OR" it would stay a per-row check, run
+-- on the claims in time order until a page is full.
     ($1::text IS NULL OR c.status = $1)
 AND ($2::uuid IS NULL OR c.article_id = $2)
 AND ($3::text IS NULL OR lower(c.language) = lower($3) OR lower(c.language) LIKE lower($3) || '-%')
@@ -12,48 +14,58 @@ AND ($4::text IS NULL OR c.tags @> ARRAY[$4::text])
 AND ($5::timestamptz IS NULL OR c.updated_at >= $5)
 AND ($6::timestamptz IS NULL OR c.created_at >= $6)
 AND ($7::text IS NULL OR (c.claimant IS NOT NULL AND lower(c.claimant) = lower($7)))
-AND ($8::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM claim_sources cs WHERE cs.claim_id = c.id AND cs.source_id = $8))
-AND ($9::text IS NULL OR EXISTS (
-        SELECT 1 FROM claim_sources cs
-        WHERE cs.claim_id = c.id AND cs.source_id = (SELECT s.id FROM sources s WHERE s.url = $9)))
-AND ($10::text IS NULL OR EXISTS (
-        SELECT 1 FROM articles a
-        WHERE a.id = c.article_id AND a.outlet IS NOT NULL AND lower(a.outlet) = lower($10)))
-AND ($15::text[] IS NULL OR EXISTS (
-        SELECT 1 FROM claim_sources cs JOIN sources s ON s.id = cs.source_id
-        WHERE cs.claim_id = c.id AND s.health = any($15)))
+
+-- name: filter_source_id
+AND EXISTS (SELECT 1 FROM claim_sources cs WHERE cs.claim_id = c.id AND cs.source_id = $?::uuid)
+
+-- name: filter_source_url
+-- The url in its normalised spelling.
+AND EXISTS (
+    SELECT 1 FROM claim_sources cs JOIN sources s ON s.id = cs.source_id
+    WHERE cs.claim_id = c.id AND s.url = $?::text)
+
+-- name: filter_outlet
+-- The article's outlet, any case.
+AND EXISTS (
+    SELECT 1 FROM articles a
+    WHERE a.id = c.article_id AND a.outlet IS NOT NULL AND lower(a.outlet) = lower($?::text))
+
+-- name: filter_source_health
+-- Any of the given health states, of a source the claim cites.
+AND EXISTS (
+    SELECT 1 FROM claim_sources cs JOIN sources s ON s.id = cs.source_id
+    WHERE cs.claim_id = c.id AND s.health = any($?::text[]))
 
 -- name: claims_by_time
--- Newest first by $11 ('updated_at' or 'created_at'); the cursor is the last item's (time, id).
+-- Newest first by $8 ('updated_at' or 'created_at'); the cursor is the last item's (time, id).
 -- Only ids are ordered and limited; the documents are built for the page alone.
 SELECT coalesce(json_agg(cd.doc ORDER BY page.at DESC, page.id DESC), '[]')
 FROM (
-    SELECT c.id, CASE WHEN $11::text = 'created_at' THEN c.created_at ELSE c.updated_at END AS at
+    SELECT c.id, CASE WHEN $8::text = 'created_at' THEN c.created_at ELSE c.updated_at END AS at
     FROM claims c
     WHERE /* claim_filters */
-      AND ($12::timestamptz IS NULL
-           OR (CASE WHEN $11::text = 'created_at' THEN c.created_at ELSE c.updated_at END, c.id)
-              < ($12, $13::uuid))
+      AND ($9::timestamptz IS NULL
+           OR (CASE WHEN $8::text = 'created_at' THEN c.created_at ELSE c.updated_at END, c.id)
+              < ($9, $10::uuid))
     ORDER BY at DESC, c.id DESC
-    LIMIT $14
+    LIMIT $11
 ) page
 JOIN claim_documents cd ON cd.id = page.id
 
 -- name: claims_by_rank
--- Full-text hits for $11, best first; the cursor is the last hit's (rank, id). A claim matches
+-- Full-text hits for $8, best first; the cursor is the last hit's (rank, id). A claim matches
 -- the query as stemmed for its own language (see claim_search_query in migration 0003) and is
 -- ranked and highlighted with that query. The snippet is HTML: the text escaped, hits in <mark>.
 -- Returns the documents and, in the same order, each hit's {rank, snippet}.
 WITH query AS (
-    SELECT claim_search_query($11) AS any_language,
-           websearch_to_tsquery('pg_catalog.german', $11) AS german,
-           websearch_to_tsquery('pg_catalog.english', $11) AS english,
-           websearch_to_tsquery('pg_catalog.russian', $11) AS russian,
-           websearch_to_tsquery('pg_catalog.simple', $11) AS simple
+    SELECT claim_search_query($8) AS any_language,
+           websearch_to_tsquery('pg_catalog.german', $8) AS german,
+           websearch_to_tsquery('pg_catalog.english', $8) AS english,
+           websearch_to_tsquery('pg_catalog.russian', $8) AS russian,
+           websearch_to_tsquery('pg_catalog.simple', $8) AS simple
 ),
 page AS (
-    SELECT c.id, own.query, ts_rank(c.search_vector, own.query)::float8 AS rank
+    SELECT c.id, c.text, c.quote, own.query, ts_rank(c.search_vector, own.query)::float8 AS rank
     FROM query
     JOIN claims c ON c.search_vector @@ query.any_language
     CROSS JOIN LATERAL (
@@ -65,9 +77,9 @@ page AS (
                END AS query
     ) own
     WHERE /* claim_filters */
-      AND ($12::float8 IS NULL OR (ts_rank(c.search_vector, own.query)::float8, c.id) < ($12, $13::uuid))
+      AND ($9::float8 IS NULL OR (ts_rank(c.search_vector, own.query)::float8, c.id) < ($9, $10::uuid))
     ORDER BY rank DESC, c.id DESC
-    LIMIT $14
+    LIMIT $11
 )
 SELECT coalesce(json_agg(cd.doc ORDER BY page.rank DESC, page.id DESC), '[]'),
        coalesce(json_agg(json_build_object(
@@ -75,8 +87,7 @@ SELECT coalesce(json_agg(cd.doc ORDER BY page.rank DESC, page.id DESC), '[]'),
            'snippet', ts_headline(
                claim_search_regconfig(cd.language),
                replace(replace(replace(
-                   CASE WHEN cd.doc->>'text' = cd.doc->>'quote' THEN cd.doc->>'text'
-                        ELSE concat_ws(' — ', cd.doc->>'text', cd.doc->>'quote') END,
+                   CASE WHEN page.text = page.quote THEN page.text ELSE page.text || ' — ' || page.quote END,
                    '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
                page.query,
                'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, '

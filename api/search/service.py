@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -20,17 +21,23 @@ from schemas.search import ClaimHit, Closeness, SearchHit, SimilarClaim
 
 Q = load_queries(__file__)
 _FILTERS_AT = "/* claim_filters */"
+# Filters on other tables, in the order their parameters are numbered (see claim_filters).
+JOINED_FILTERS = ("source_id", "source_url", "outlet", "source_health")
+# The listings' own parameters end at $11; the joined filters' come after.
+_FIRST_JOINED_PARAMETER = 12
 
 
-def _with_filters(name: str) -> str:
-    sql = Q[name]
+@functools.cache
+def statement(listing: str, joined: tuple[str, ...] = ()) -> str:
+    """The listing with the column filters and the given joined filters in its WHERE clause."""
+    sql = Q[listing]
     if _FILTERS_AT not in sql:
-        raise ValueError(f"{Q.path}: {name} has no place for the claim filters")
-    return sql.replace(_FILTERS_AT, Q["claim_filters"])
+        raise ValueError(f"{Q.path}: {listing} has no place for the claim filters")
+    where = Q["claim_filters"]
+    for number, name in enumerate(joined, start=_FIRST_JOINED_PARAMETER):
+        where += "\n" + Q[f"filter_{name}"].replace("$?", f"${number}")
+    return sql.replace(_FILTERS_AT, where)
 
-
-CLAIMS_BY_TIME = _with_filters("claims_by_time")
-CLAIMS_BY_RANK = _with_filters("claims_by_rank")
 
 Order = Literal["updated_at", "created_at"]
 # A cursor names the order it belongs to, so one from another order is refused, not misread.
@@ -50,14 +57,14 @@ class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
     updated_since: datetime | None = None
     created_since: datetime | None = None
     claimant: str | None = None
+    # The joined filters.
     source_id: UUID | None = None
     source_url: str | None = None
     outlet: str | None = None
-    # $15 of the claim_filters block, after the listings' own parameters.
     source_health: tuple[str, ...] | None = None
 
     def arguments(self) -> list[Any]:
-        """$1..$10 of the claim_filters block, the source url in its normalised spelling."""
+        """$1..$7 of the claim_filters block."""
         return [
             self.status,
             self.article_id,
@@ -66,10 +73,18 @@ class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
             self.updated_since,
             self.created_since,
             self.claimant,
-            self.source_id,
-            normalised(self.source_url, "/source_url") if self.source_url is not None else None,
-            self.outlet,
         ]
+
+    def joined(self) -> tuple[tuple[str, ...], list[Any]]:
+        """The names of the joined filters given and their values, the source url normalised."""
+        values = {
+            "source_id": self.source_id,
+            "source_url": normalised(self.source_url, "/source_url") if self.source_url is not None else None,
+            "outlet": self.outlet,
+            "source_health": list(self.source_health) if self.source_health else None,
+        }
+        given = tuple(name for name in JOINED_FILTERS if values[name] is not None)
+        return given, [values[name] for name in given]
 
 
 def after(cursor: str | None, order: str) -> tuple[Any, UUID | None]:
@@ -116,12 +131,13 @@ async def find_claims(
             errors=[("/sort", "not allowed together with q")],
         )
     arguments = filters.arguments()
+    joined, values = filters.joined()
     if q is None:
         by = order or "updated_at"
         at, after_id = after(cursor, by)
         async with _planned_per_call(conn):
             raw = await conn.fetchval(
-                CLAIMS_BY_TIME, *arguments, by, at, after_id, limit + 1, filters.source_health
+                statement("claims_by_time", joined), *arguments, by, at, after_id, limit + 1, *values
             )
         at_of = (lambda c: c.created_at) if by == "created_at" else (lambda c: c.updated_at)
         page: Page[ClaimHit] = make_page(
@@ -132,7 +148,7 @@ async def find_claims(
     rank, after_id = after(cursor, "rank")
     async with _planned_per_call(conn):
         row = await conn.fetchrow(
-            CLAIMS_BY_RANK, *arguments, q, rank, after_id, limit + 1, filters.source_health
+            statement("claims_by_rank", joined), *arguments, q, rank, after_id, limit + 1, *values
         )
     assert row is not None
     found = [

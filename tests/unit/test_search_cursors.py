@@ -58,23 +58,31 @@ def test_a_cursor_this_api_did_not_make_is_refused(raw: str) -> None:
 
 
 def test_filters_send_the_source_url_in_its_normalised_spelling() -> None:
-    filters = service.ClaimFilters(source_url="HTTPS://Example.ORG/a/?utm_source=x&b=1#top")
-    arguments = filters.arguments()
-    assert len(arguments) == 10
-    assert arguments[8] == "https://example.org/a?b=1"
-    assert service.ClaimFilters().arguments() == [None] * 10
+    filters = service.ClaimFilters(source_url="HTTPS://Example.ORG/a/?utm_source=x&b=1#top", status="false")
+    assert filters.arguments() == ["false", *[None] * 6]
+    assert filters.joined() == (("source_url",), ["https://example.org/a?b=1"])
+    assert service.ClaimFilters().joined() == ((), [])
 
 
 def test_a_malformed_source_url_is_invalid_input() -> None:
     with pytest.raises(InvalidRequest) as caught:
-        service.ClaimFilters(source_url="ftp://example.org/x").arguments()
+        service.ClaimFilters(source_url="ftp://example.org/x").joined()
     assert caught.value.errors is not None and caught.value.errors[0].field == "/source_url"
 
 
-def test_both_listings_carry_the_filters() -> None:
-    for sql in (service.CLAIMS_BY_TIME, service.CLAIMS_BY_RANK):
-        assert "/* claim_filters */" not in sql
-        assert "lower(a.outlet) = lower($10)" in sql
+def test_joined_filters_are_numbered_after_the_listings_parameters() -> None:
+    filters = service.ClaimFilters(outlet="Rundschau", source_id=CLAIM_ID, source_health=("dead",))
+    names, values = filters.joined()
+    assert names == ("source_id", "outlet", "source_health")
+    assert values == [CLAIM_ID, "Rundschau", ["dead"]]
+    for listing in ("claims_by_time", "claims_by_rank"):
+        sql = service.statement(listing, names)
+        assert "/* claim_filters */" not in sql and "$?" not in sql
+        assert "cs.source_id = $12::uuid" in sql
+        assert "lower(a.outlet) = lower($13::text)" in sql
+        assert "s.health = any($14::text[])" in sql
+        assert "$15" not in sql
+        assert "claim_sources cs" not in service.statement(listing)
 
 
 async def test_sort_with_q_is_refused_before_the_database_is_asked() -> None:
