@@ -19,6 +19,7 @@ from litestar.response import Response
 
 from api.articles.controller import ArticleController
 from api.auth import KeyCache, authorize, key_tasks
+from api.claimreview.controller import ClaimReviewController
 from api.claims.controller import ClaimController
 from api.db import Connection, connection, create_pool
 from api.docs import openapi_config, static_router
@@ -31,6 +32,8 @@ from api.logging import RequestIdMiddleware
 from api.review.controller import review_router
 from api.search.controller import SearchController
 from api.settings import Settings
+from api.sourcecheck import worker as source_checks
+from api.sourcecheck.controller import SourceCheckController
 from api.sources.controller import SourceController
 from api.webhooks import worker as webhooks
 from api.webhooks.controller import WebhookController
@@ -118,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         background = [asyncio.create_task(every(600, forget_expired, app.state.pool))]
         if settings.webhook_delivery:
             background.append(asyncio.create_task(webhooks.run(app.state.pool, settings)))
+        if settings.source_checks:
+            background.append(asyncio.create_task(source_checks.run(app.state.pool, settings)))
         try:
             async with key_tasks(app.state, settings):
                 yield
@@ -138,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SourceController,
             KeyController,
             ImportController,
+            SourceCheckController,
+            ClaimReviewController,
             EventController,
             WebhookController,
             SearchController,
