@@ -5,16 +5,22 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
+from litestar.params import QueryParameter
 
 from api.errors import InvalidRequest, PreconditionFailed
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# The paging parameters every list endpoint takes.
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
+Cursor = Annotated[
+    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
+]
 
 
 def if_match(request: Request[Any, Any, Any]) -> int | None:

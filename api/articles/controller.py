@@ -11,14 +11,18 @@ from api.articles import service
 from api.auth import scopes_of
 from api.body import StrictBody
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, etag, if_match, problems
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    actor_of,
+    decode_cursor,
+    etag,
+    if_match,
+    problems,
+)
 from schemas.articles import Article, ArticleCreate, ArticlePatch
 from schemas.common import NO_NUL, Page
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
-]
 
 
 class ArticleController(Controller):

@@ -12,7 +12,17 @@ from api.auth import scopes_of
 from api.body import StrictBody
 from api.claims import service
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, etag, if_match, problems
+from api.http import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Cursor,
+    Limit,
+    actor_of,
+    decode_cursor,
+    etag,
+    if_match,
+    problems,
+)
 from api.search import service as search
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import NO_NUL, Page, Status
@@ -20,10 +30,6 @@ from schemas.search import ClaimHit
 from schemas.sources import LinkIn, SourceHealth
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
-]
 QueryText = Annotated[str | None, QueryParameter(min_length=1, max_length=500, pattern=NO_NUL)]
 
 

@@ -1,22 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from api.body import StrictBody
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, problems
+from api.http import DEFAULT_LIMIT, Cursor, Limit, actor_of, decode_cursor, problems
 from api.keys import service
 from schemas.common import Page
 from schemas.keys import ApiKey, CreatedKey, KeyCreate
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
-]
 
 
 class KeyController(Controller):

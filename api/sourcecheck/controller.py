@@ -9,15 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, etag, problems
+from api.http import DEFAULT_LIMIT, Cursor, Limit, actor_of, decode_cursor, etag, problems
 from api.sourcecheck import service
 from schemas.common import Page
 from schemas.sourcechecks import SourceCheck, SourceCheckResult
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
-]
 
 
 class SourceCheckController(Controller):

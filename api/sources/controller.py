@@ -9,16 +9,20 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.body import StrictBody
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, etag, if_match, problems
+from api.http import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    actor_of,
+    decode_cursor,
+    etag,
+    if_match,
+    problems,
+)
 from api.sources import service
 from schemas.claims import Claim
 from schemas.common import Page
 from schemas.sources import Source, SourceCreate, SourcePatch
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
-]
 
 
 class SourceController(Controller):

@@ -11,15 +11,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.body import StrictBody
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, actor_of, decode_cursor, if_match, problems
+from api.http import DEFAULT_LIMIT, Cursor, Limit, actor_of, decode_cursor, if_match, problems
 from api.webhooks import service
 from schemas.common import Page
 from schemas.webhooks import Delivery, Webhook, WebhookCreate, WebhookPatch, WebhookSecret
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
-]
 PageCursor = tuple[datetime, UUID]
 NO_STORE = {"Cache-Control": "no-store"}
 
