@@ -53,21 +53,24 @@ FROM (
 JOIN claim_documents cd ON cd.id = page.id
 
 -- name: claims_by_rank
--- Full-text hits for $8, best first; the cursor is the last hit's (rank, id). A claim matches
--- the query as stemmed for its own language (see claim_search_query in migration 0003) and is
--- ranked and highlighted with that query. The snippet is HTML: the text escaped, hits in <mark>.
+-- Full-text hits for $8, best first; the cursor is the last hit's (rank, id). The query is read
+-- by every text search configuration; the union of the readings finds the candidates through
+-- the index, and each claim must match its own language's reading, with which it is also
+-- ranked and highlighted. The snippet is HTML: the text escaped, hits in <mark>.
 -- Returns the documents and, in the same order, each hit's {rank, snippet}.
 WITH query AS (
-    SELECT claim_search_query($8) AS any_language,
-           websearch_to_tsquery('pg_catalog.german', $8) AS german,
-           websearch_to_tsquery('pg_catalog.english', $8) AS english,
-           websearch_to_tsquery('pg_catalog.russian', $8) AS russian,
-           websearch_to_tsquery('pg_catalog.simple', $8) AS simple
+    SELECT german, english, russian, simple, german || english || russian || simple AS any_reading
+    FROM (
+        SELECT websearch_to_tsquery('pg_catalog.german', $8) AS german,
+               websearch_to_tsquery('pg_catalog.english', $8) AS english,
+               websearch_to_tsquery('pg_catalog.russian', $8) AS russian,
+               websearch_to_tsquery('pg_catalog.simple', $8) AS simple
+    ) readings
 ),
 page AS (
     SELECT c.id, c.text, c.quote, own.query, ts_rank(c.search_vector, own.query)::float8 AS rank
     FROM query
-    JOIN claims c ON c.search_vector @@ query.any_language
+    JOIN claims c ON c.search_vector @@ query.any_reading
     CROSS JOIN LATERAL (
         SELECT CASE claim_search_configuration(c.language)
                    WHEN 'german' THEN query.german
@@ -76,7 +79,8 @@ page AS (
                    ELSE query.simple
                END AS query
     ) own
-    WHERE /* claim_filters */
+    WHERE c.search_vector @@ own.query
+      AND /* claim_filters */
       AND ($9::float8 IS NULL OR (ts_rank(c.search_vector, own.query)::float8, c.id) < ($9, $10::uuid))
     ORDER BY rank DESC, c.id DESC
     LIMIT $11

@@ -6,9 +6,9 @@ Create Date: 2026-11-27
 
 Two stored generated columns keep what the searches need next to each claim:
 - ``search_vector``: text (weight A) and quote (weight B) stemmed with the text search
-  configuration of the claim's language, plus one lexeme naming that configuration, so a
-  single tsquery built by ``claim_search_query`` matches each claim only with the query
-  stemmed for its own language, and one GIN index serves every language.
+  configuration of the claim's language; one GIN index serves every language (a query is
+  looked up in it as read by every configuration, and each claim found is then matched with
+  its own language's reading).
 - ``match_text`` / ``match_numbers``: the claim's text in a normalised spelling for pg_trgm
   (one spelling per number: "3.600", "3,600", "3 600" are all 3600) and the set of numbers
   it names. Claims are matched only with claims naming the same numbers, so the number set is
@@ -51,8 +51,6 @@ def upgrade() -> None:
             AS $$ SELECT ('pg_catalog.' || claim_search_configuration(language))::regconfig $$
         """
     )
-    # The marker lexeme holds a space, which no parser ever puts in a lexeme: no query text
-    # can produce it, only claim_search_query.
     op.execute(
         """
         CREATE FUNCTION claim_search_vector(language text, text text, quote text) RETURNS tsvector
@@ -60,31 +58,6 @@ def upgrade() -> None:
             AS $$
             SELECT setweight(to_tsvector(claim_search_regconfig(language), text), 'A')
                 || setweight(to_tsvector(claim_search_regconfig(language), quote), 'B')
-                || array_to_tsvector(ARRAY['language ' || claim_search_configuration(language)])
-            $$
-        """
-    )
-    # One tsquery for all languages: for each configuration, the web-search query stemmed with
-    # it AND that configuration's marker, OR-ed together. A configuration for which the query
-    # holds no lexeme (only its stop words) contributes nothing; NULL when none is left.
-    op.execute(
-        """
-        CREATE FUNCTION claim_search_query(q text) RETURNS tsquery
-            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$
-            DECLARE
-                name text;
-                part tsquery;
-                result tsquery;
-            BEGIN
-                FOREACH name IN ARRAY ARRAY['german', 'english', 'russian', 'simple'] LOOP
-                    part := websearch_to_tsquery(('pg_catalog.' || name)::regconfig, q);
-                    CONTINUE WHEN numnode(part) = 0;
-                    part := part && quote_literal('language ' || name)::tsquery;
-                    result := CASE WHEN result IS NULL THEN part ELSE result || part END;
-                END LOOP;
-                RETURN result;
-            END
             $$
         """
     )
@@ -156,7 +129,6 @@ def downgrade() -> None:
     )
     op.execute("DROP FUNCTION IF EXISTS claim_match_numbers(text)")
     op.execute("DROP FUNCTION IF EXISTS claim_match_text(text)")
-    op.execute("DROP FUNCTION IF EXISTS claim_search_query(text)")
     op.execute("DROP FUNCTION IF EXISTS claim_search_vector(text, text, text)")
     op.execute("DROP FUNCTION IF EXISTS claim_search_regconfig(text)")
     op.execute("DROP FUNCTION IF EXISTS claim_search_configuration(text)")

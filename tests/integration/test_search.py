@@ -227,8 +227,13 @@ async def test_english_russian_and_unstemmed_languages(client: httpx.AsyncClient
     # Other languages are searched word for word ('simple').
     assert await hits(client, article_id=french["id"], q="tué") == []
     assert [h["id"] for h in await hits(client, article_id=french["id"], q="tués")] == [tues["id"]]
-    # The English query "killed" does not find the German stem of anything, nor a Russian claim.
+    # Each claim is matched with its own language's reading of the query: for an English claim
+    # "killed" is "kill", for a German one it stays "killed", so "Kill" in German is no hit.
     assert await hits(client, article_id=russian["id"], q="killed") == []
+    german = await create_article(client, body="Die Band Kill spielte in Almaty.", language="de")
+    band = await create_claim(client, german["id"], text="Die Band Kill spielte in Almaty.", quote="Kill")
+    assert await hits(client, article_id=german["id"], q="killed") == []
+    assert [h["id"] for h in await hits(client, article_id=german["id"], q="kill")] == [band["id"]]
 
     # Snippets are HTML: the claim's own markup comes back escaped.
     [hit] = await hits(client, article_id=english["id"], q="else")
