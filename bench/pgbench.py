@@ -56,7 +56,9 @@ ARTICLE_CLAIMS = (Statement("claims.article_claims", (":id", *_nulls(5))),)
 LIST_CLAIMS = (
     Statement("BEGIN READ ONLY"),
     Statement("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off"),
-    Statement("api.search.service:CLAIMS_BY_TIME", (":status", *_nulls(9), ":order", *_nulls(2), ":limit")),
+    Statement(
+        "api.search.service:CLAIMS_BY_TIME", (":status", *_nulls(9), ":order", *_nulls(2), ":limit", "NULL")
+    ),
     Statement("COMMIT"),
 )
 # POST /v1/claims/{id}/verifications {"status": "in_review", "note": ...}, no links sent:
