@@ -73,21 +73,29 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(url)
     if not settings.database_url:
         _announce_local_admin(url, args, settings)
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port if args.port is not None else settings.port,
-        workers=args.workers if args.workers is not None else settings.workers,
-        # The app writes its own JSON access lines (api.logging.RequestIdMiddleware).
-        access_log=False,
-        # A dict rather than None: uvicorn applies it again in every worker process it spawns.
-        log_config=logging_config(settings.log_level),
-        log_level=settings.log_level.lower(),
-        proxy_headers=args.proxy_headers,
-        server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    workers = args.workers if args.workers is not None else settings.workers
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port if args.port is not None else settings.port,
+            workers=workers,
+            # The app writes its own JSON access lines (api.logging.RequestIdMiddleware).
+            access_log=False,
+            # A dict rather than None: uvicorn applies it again in every worker process it spawns.
+            log_config=logging_config(settings.log_level),
+            log_level=settings.log_level.lower(),
+            proxy_headers=args.proxy_headers,
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    except SystemExit as exc:
+        # A single server re-raises the SIGTERM it stopped on once in-flight requests are
+        # answered and the pool is closed; that stop is the one asked for, so it exits 0
+        # (as uvicorn's supervisor of several workers does) and service managers see success.
+        if exc.code != 128 + signal.SIGTERM:
+            raise
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from databases import migrated_database
+from operations import migrated_database
 
 from tests.conftest import LiveServer, _run, create_key, settings_for
 

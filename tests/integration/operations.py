@@ -1,0 +1,115 @@
+"""What the operations tests share: a database of a test's own, `claimtrack serve` in a process of its own.
+
+A database of its own, created empty and migrated to head, is for tests that must not share
+the session database: one whose rows are compared whole (backups), one filled with random
+input (fuzzing), one on a server that is stopped on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from tests.conftest import ROOT, _run, _run_in_thread, _with_database
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def migrated_database(server_url: str, purpose: str) -> Iterator[str]:
+    """A new database on ``server_url``'s server, at the migrations' head; yields its URL."""
+    from api.migrate import upgrade
+
+    name = f"claimtrack_test_{purpose}_{uuid.uuid4().hex[:8]}"
+    _run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = _with_database(server_url, name)
+        _run_in_thread(upgrade, url)
+        yield url
+    finally:
+        _run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+class Serving:
+    """`python -m api serve` (what the `claimtrack` script runs) in a process of its own.
+
+    A context manager: the process is killed on leaving if it is still running.
+    """
+
+    def __init__(self, database_url: str, *arguments: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._folder = tempfile.TemporaryDirectory(prefix="claimtrack-serve-")
+        self._log = Path(self._folder.name) / "serve.log"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CLAIMTRACK_WEBHOOK_DELIVERY": "0",
+            "CLAIMTRACK_SOURCE_CHECKS": "0",
+            **(env or {}),
+        }
+        with self._log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api", "serve", "--port", str(self.port), *arguments],
+                cwd=ROOT,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self._log.read_text()
+
+    def wait_until_ready(self, within: float = 30) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            try:
+                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("claimtrack serve did not come up:\n" + self.output())
+
+    def __enter__(self) -> Serving:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._folder.cleanup()
