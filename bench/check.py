@@ -30,7 +30,7 @@ def _names() -> dict[str, str]:
             names[sql] = f"{feature}.{name}"
     for statements in (pgbench.ARTICLE_CLAIMS, pgbench.LIST_CLAIMS, pgbench.VERIFY):
         for s in statements:
-            names.setdefault(pgbench.sql(s.query), s.query)
+            names.setdefault(pgbench.sql(s), s.query)
     return names
 
 
@@ -93,7 +93,7 @@ class _Recorder:
 
 def compare(what: str, ran: list[tuple[str, tuple[Any, ...]]], expected: Sequence[Statement]) -> None:
     names = [name for name, _ in ran]
-    wanted = [s.query if pgbench.sql(s.query) != s.query else _plain(s.query) for s in expected]
+    wanted = [s.query if pgbench.sql(s) != s.query else _plain(s.query) for s in expected]
     if names != wanted:
         raise RuntimeError(
             f"{what} now runs {names}; the bench's pgbench script runs {wanted}: "

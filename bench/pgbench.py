@@ -15,17 +15,17 @@ kinder to the API.
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 import re
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from api import db
 from api.db import Queries
+from api.search import service as search
 
 _PARAMETER = re.compile(r"\$(\d+)\b")
 API_DIR = Path(db.__file__).parent
@@ -35,12 +35,13 @@ API_DIR = Path(db.__file__).parent
 class Statement:
     """One statement of a request, its $1.. as pgbench sees them, and the \\gset prefix when a
     later statement needs its row. ``query`` is ``feature.name`` for a block of
-    api/<feature>/queries.sql, ``module:NAME`` for SQL a module composes from its blocks, or
-    else the SQL itself (BEGIN, COMMIT, SET LOCAL ...)."""
+    api/<feature>/queries.sql, or else the SQL itself (BEGIN, COMMIT, SET LOCAL ...);
+    ``composed`` gives the SQL when the service builds it from blocks."""
 
     query: str
     arguments: tuple[str, ...] = ()
     gset: str | None = None
+    composed: Callable[[], str] | None = None
 
 
 def _nulls(n: int) -> tuple[str, ...]:
@@ -57,7 +58,9 @@ LIST_CLAIMS = (
     Statement("BEGIN READ ONLY"),
     Statement("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off"),
     Statement(
-        "api.search.service:CLAIMS_BY_TIME", (":status", *_nulls(9), ":order", *_nulls(2), ":limit", "NULL")
+        "search.claims_by_time",
+        (":status", *_nulls(6), ":order", *_nulls(2), ":limit"),
+        composed=lambda: search.statement("claims_by_time"),
     ),
     Statement("COMMIT"),
 )
@@ -87,7 +90,6 @@ VERIFY = (
     Statement("COMMIT"),
 )
 _BLOCK = re.compile(r"[a-z_]+\.[a-z_0-9]+")
-_COMPOSED = re.compile(r"[a-z_.]+:[A-Z_0-9]+")
 
 
 @functools.cache
@@ -95,15 +97,14 @@ def queries(feature: str) -> Queries:
     return Queries(API_DIR / feature / "queries.sql")
 
 
-def sql(query: str) -> str:
-    if _BLOCK.fullmatch(query):
-        feature, _, name = query.partition(".")
+def sql(s: Statement) -> str:
+    """The SQL the service sends for this statement."""
+    if s.composed is not None:
+        return s.composed()
+    if _BLOCK.fullmatch(s.query):
+        feature, _, name = s.query.partition(".")
         return queries(feature)[name]
-    if _COMPOSED.fullmatch(query):
-        module, _, name = query.partition(":")
-        text: str = getattr(importlib.import_module(module), name)
-        return text
-    return query
+    return s.query
 
 
 _COMMENT_OR_STRING = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
@@ -115,13 +116,15 @@ def without_comments(text: str) -> str:
     return "\n".join(line for line in kept.splitlines() if line.strip())
 
 
-def statement(query: str, arguments: Sequence[str]) -> str:
-    """The named query with its parameters replaced; fails when the query's parameters changed."""
-    text = without_comments(sql(query))
+def statement(s: Statement, arguments: Sequence[str] | None = None) -> str:
+    """The statement with its parameters replaced by ``arguments`` (default: the pgbench
+    variables it lists); fails when the query's parameters changed."""
+    arguments = s.arguments if arguments is None else arguments
+    text = without_comments(sql(s))
     used = {int(n) for n in _PARAMETER.findall(text)}
     if used != set(range(1, len(arguments) + 1)):
         raise RuntimeError(
-            f"query {query} takes parameters {sorted(used)}, the bench passes {len(arguments)}: "
+            f"query {s.query} takes parameters {sorted(used)}, the bench passes {len(arguments)}: "
             "update bench/pgbench.py to match the queries.sql"
         )
     return _PARAMETER.sub(lambda m: arguments[int(m[1]) - 1], text)
@@ -134,7 +137,7 @@ def script(statements: Sequence[Statement], pick: str | None = None, columns: st
         parts.append("\\set n random(1, :id_count)\n")
         parts.append(f"SELECT {columns} FROM bench_ids WHERE kind = '{pick}' AND n = :n\n\\gset\n")
     for s in statements:
-        text = statement(s.query, s.arguments)
+        text = statement(s)
         parts.append(text + (f"\n\\gset {s.gset}\n" if s.gset else ";\n"))
     return "".join(parts)
 

@@ -138,7 +138,7 @@ async def _explain(url: str, article_id: UUID, claim_id: UUID, actor: str, note:
                         if s.query.upper().startswith("SET "):
                             await conn.execute(s.query)
                         continue
-                    sql = pgbench.statement(s.query, [given[a] for a in s.arguments])
+                    sql = pgbench.statement(s, [given[a] for a in s.arguments])
                     rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                     out.append(f"-- {title}: {s.query}\n" + "\n".join(r[0] for r in rows) + "\n")
             finally:
