@@ -74,6 +74,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_url:
         _announce_local_admin(url, args, settings)
     workers = args.workers if args.workers is not None else settings.workers
+    _prepare_metrics_folder(workers)
     try:
         uvicorn.run(
             "api.app:create_app",
@@ -97,6 +98,27 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if exc.code != 128 + signal.SIGTERM:
             raise
     return 0
+
+
+def _prepare_metrics_folder(workers: int) -> None:
+    """Give several workers a folder to share their metrics in (prometheus-client's multiprocess mode).
+
+    An operator's PROMETHEUS_MULTIPROC_DIR is emptied of an earlier run's values; with several
+    workers and none set, a temporary one is made and removed at exit.
+    """
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    elif workers > 1:
+        folder = tempfile.mkdtemp(prefix="claimtrack-metrics-")
+        atexit.register(shutil.rmtree, folder, True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
 
 
 def _announce_local_admin(url: str, args: argparse.Namespace, settings: Settings) -> None:

@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from api.errors import ServiceUnavailable
+from api.metrics import instruments as metrics
 from api.settings import Settings, asyncpg_dsn
 
 log = logging.getLogger("claimtrack.db")
@@ -115,10 +116,15 @@ async def listen(settings: Settings, channel: str, on_notice: Callable[[], None]
 
 @asynccontextmanager
 async def connection(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for one request; 503 when none is had within ``acquire_timeout``."""
+    metrics.POOL_WAITING.inc()
     try:
         conn = await pool.acquire(timeout=acquire_timeout)
     except (TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
         raise ServiceUnavailable() from exc
+    finally:
+        metrics.POOL_WAITING.dec()
+    metrics.pool_sampled(pool.get_size(), pool.get_idle_size())
     try:
         yield conn
     finally:
@@ -130,3 +136,4 @@ async def connection(pool: asyncpg.Pool, acquire_timeout: float) -> AsyncIterato
             # would replace the request's own outcome, a committed write's 2xx or the 503 of
             # the error that broke the connection, with a 500.
             log.debug("connection discarded on release: %s", type(exc).__name__)
+        metrics.pool_sampled(pool.get_size(), pool.get_idle_size())

@@ -16,6 +16,7 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from api.metrics.instruments import database_error
 from schemas.common import FieldError, Problem
 
 log = logging.getLogger("claimtrack.errors")
@@ -127,6 +128,8 @@ def errors_from_msgspec(exc: msgspec.ValidationError) -> list[tuple[str, str]]:
 
 
 def _from_application_error(_: Request[Any, Any, Any], exc: ApplicationError) -> Response[Problem]:
+    if isinstance(exc, ServiceUnavailable):
+        database_error(exc)
     return problem_response(
         exc.status, exc.problem, exc.title, exc.detail, errors=exc.errors, headers=exc.headers, **exc.extra
     )
@@ -200,6 +203,7 @@ def _from_exception(request: Request[Any, Any, Any], exc: Exception) -> Response
     if isinstance(exc, _UNAVAILABLE):
         log.warning("database unavailable: %s", type(exc).__name__)
         unavailable = ServiceUnavailable()
+        unavailable.__cause__ = exc
         return _from_application_error(request, unavailable)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(500, "internal-error", "Internal server error", "an unexpected error occurred")
