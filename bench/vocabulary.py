@@ -27,7 +27,9 @@ class Vocabulary:
     titles: tuple[str, ...]
     claimants: tuple[str, ...]
     tags: tuple[str, ...]
-    outlets: tuple[tuple[str, str], ...]  # (name, domain)
+    # (name, domain); every domain under the reserved .example, so that nothing the API does with
+    # a generated URL (the source checker, say) ever reaches a real site.
+    outlets: tuple[tuple[str, str], ...]
     notes: tuple[str, ...]
     excerpts: tuple[str, ...]
 
@@ -186,11 +188,11 @@ GERMAN = Vocabulary(
         "arbeit",
     ),
     outlets=(
-        ("Tagesblatt", "tagesblatt.de"),
-        ("Rundschau", "rundschau-online.de"),
-        ("Kurier", "kurier-nord.de"),
-        ("Abendpost", "abendpost.de"),
-        ("Nachrichtenwerk", "nachrichtenwerk.de"),
+        ("Tagesblatt", "tagesblatt.de.example"),
+        ("Rundschau", "rundschau-online.de.example"),
+        ("Kurier", "kurier-nord.de.example"),
+        ("Abendpost", "abendpost.de.example"),
+        ("Nachrichtenwerk", "nachrichtenwerk.de.example"),
     ),
     notes=(
         "Zahlen mit dem Statistikamt abgeglichen.",
@@ -360,11 +362,11 @@ ENGLISH = Vocabulary(
         "labour",
     ),
     outlets=(
-        ("Daily Ledger", "dailyledger.co.uk"),
-        ("Morning Herald", "morningherald.com"),
-        ("The Courier", "thecourier.news"),
-        ("Evening Post", "eveningpost.org"),
-        ("Newsworks", "newsworks.com"),
+        ("Daily Ledger", "dailyledger.co.uk.example"),
+        ("Morning Herald", "morningherald.com.example"),
+        ("The Courier", "thecourier.news.example"),
+        ("Evening Post", "eveningpost.org.example"),
+        ("Newsworks", "newsworks.com.example"),
     ),
     notes=(
         "Checked against the statistics office tables.",
@@ -531,11 +533,11 @@ RUSSIAN = Vocabulary(
         "труд",
     ),
     outlets=(
-        ("Вечерние вести", "vechernie-vesti.ru"),
-        ("Городская газета", "gorgazeta.ru"),
-        ("Обозреватель", "obozrevatel.kz"),
-        ("Новая неделя", "novaya-nedelya.ru"),
-        ("Курьер", "kurier.by"),
+        ("Вечерние вести", "vechernie-vesti.ru.example"),
+        ("Городская газета", "gorgazeta.ru.example"),
+        ("Обозреватель", "obozrevatel.kz.example"),
+        ("Новая неделя", "novaya-nedelya.ru.example"),
+        ("Курьер", "kurier.by.example"),
     ),
     notes=(
         "Сверено с таблицами статведомства.",
