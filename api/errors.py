@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from api.metrics.instruments import database_error
@@ -200,6 +200,20 @@ def _from_exception(request: Request[Any, Any, Any], exc: Exception) -> Response
         return problem_response(
             400, "invalid-request", "Invalid request", "a value cannot be stored: " + type(exc).__name__
         )
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        # Backstop: the services check these rules first; a race past them lands here.
+        log.warning("constraint %s refused a change", getattr(exc, "constraint_name", None))
+        return problem_response(
+            409, "conflict", "Conflict", "the change conflicts with the stored data; read it again and retry"
+        )
+    if isinstance(exc, (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)):
+        return problem_response(
+            409,
+            "conflict",
+            "Conflict",
+            "a concurrent change got in the way; retry the request",
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, _UNAVAILABLE):
         log.warning("database unavailable: %s", type(exc).__name__)
         unavailable = ServiceUnavailable()
@@ -215,6 +229,3 @@ EXCEPTION_HANDLERS: Mapping[Any, Any] = {
     HTTPException: _from_http,
     Exception: _from_exception,
 }
-
-# Responses documented on every operation that can raise them, for the OpenAPI document.
-PROBLEM_MEDIA = MediaType.JSON
