@@ -413,6 +413,8 @@ async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -
         ]
         if history:
             await conn.execute(Q["insert_verifications"], history)
+        if stored:
+            await conn.execute(Q["emit_imported"], [p.article["id"] for p in stored])
     return stored
 
 

@@ -324,3 +324,26 @@ async def _lines(url: str, key: str) -> Any:
     async with AsyncClient(url, key) as api:
         async for line in api.export_lines():
             yield line
+
+
+async def test_imported_articles_reach_the_change_feed(client: httpx.AsyncClient) -> None:
+    from tests.integration.test_events import read_all
+
+    _, cursor = await read_all(client, None)
+    record = {
+        "external_id": f"import-{token()}",
+        "title": "Importiert",
+        "language": "de",
+        "body": BODY,
+        "claims": [
+            {"text": "Trams", "quote": "Straßenbahn"},
+            {"text": "Mayor", "quote": "Der Bürgermeister"},
+        ],
+    }
+    response = await client.post("/v1/import", json={"articles": [record]})
+    assert response.status_code == 200, response.text
+    events, _ = await read_all(client, cursor)
+    types = [e["type"] for e in events]
+    assert types == ["article.created", "claim.created", "claim.created"]
+    assert events[0]["data"]["external_id"] == record["external_id"]
+    assert [e["data"]["quote"] for e in events[1:]] == ["Der Bürgermeister", "Straßenbahn"]
