@@ -6,6 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.auth import scopes_of
@@ -227,7 +228,12 @@ class ClaimController(Controller):
         description="201 when the link is new; 200 when an existing link changed or was already equal.",
         dto=StrictBody[LinkIn],
         return_dto=None,
-        responses=problems(400, 401, 403, 404, 412, 413, 422),
+        responses={
+            200: ResponseSpec(
+                data_container=Claim, description="The link existed; it was changed or already equal"
+            ),
+            **problems(400, 401, 403, 404, 412, 413, 422),
+        },
     )
     async def link_source(
         self,

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.body import StrictBody
@@ -36,7 +37,12 @@ class SourceController(Controller):
         description="201 with the new source, or 200 with the existing one when its normalised url is known.",
         dto=StrictBody[SourceCreate],
         return_dto=None,
-        responses=problems(400, 401, 403, 413),
+        responses={
+            200: ResponseSpec(
+                data_container=Source, description="The source with this normalised url exists"
+            ),
+            **problems(400, 401, 403, 413),
+        },
     )
     async def create_source(
         self, request: Request[Any, Any, Any], data: JSONBody[SourceCreate], db: NamedDependency[Connection]
