@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -29,6 +29,8 @@ from api.idempotency import IdempotencyMiddleware, forget_expired
 from api.imports.controller import ImportController
 from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
+from api.metrics.controller import metrics_route
+from api.metrics.middleware import MetricsMiddleware
 from api.review.controller import review_router
 from api.search.controller import SearchController
 from api.settings import Settings
@@ -138,22 +140,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health,
             ready,
-            ArticleController,
-            ClaimController,
-            SourceController,
-            KeyController,
-            ImportController,
-            SourceCheckController,
-            ClaimReviewController,
-            EventController,
-            WebhookController,
-            SearchController,
+            metrics_route(public=settings.metrics_public),
+            # Everything under /v1 needs a key; the OpenAPI document says so for these alone.
+            Router(
+                path="/",
+                security=[{"apiKey": []}],
+                route_handlers=[
+                    ArticleController,
+                    ClaimController,
+                    SourceController,
+                    KeyController,
+                    ImportController,
+                    SourceCheckController,
+                    ClaimReviewController,
+                    EventController,
+                    WebhookController,
+                    SearchController,
+                ],
+            ),
             static_router(),
             review_router(),
         ],
         guards=[authorize],
         middleware=[IdempotencyMiddleware],
-        security=[{"apiKey": []}],
         dependencies={"db": Provide(provide_db)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
@@ -174,7 +183,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
     )
     # Wrapped around the whole app so 404s and 405s get a request id and an access line too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, access_log=settings.access_log)
+    app.asgi_handler = RequestIdMiddleware(
+        MetricsMiddleware(app.asgi_handler), access_log=settings.access_log
+    )
     return app
 
 

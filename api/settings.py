@@ -73,6 +73,8 @@ class Settings:
     webhook_secret_grace_seconds: float = 86_400.0
     # How long an Idempotency-Key and its stored response are kept.
     idempotency_ttl_seconds: int = 86_400
+    # GET /metrics without a key (for a scraper on a private network); else the admin scope.
+    metrics_public: bool = False
     # Source checks: the background checker re-fetches every source each interval (sooner after a
     # failure); a source is dead after a 404/410, an unknown host or dead_after failures in a row.
     source_checks: bool = True
@@ -125,6 +127,7 @@ class Settings:
             webhook_batch_size=_int("CLAIMTRACK_WEBHOOK_BATCH_SIZE", 10),
             webhook_secret_grace_seconds=_float("CLAIMTRACK_WEBHOOK_SECRET_GRACE_SECONDS", 86_400.0),
             idempotency_ttl_seconds=_int("CLAIMTRACK_IDEMPOTENCY_TTL_SECONDS", 86_400),
+            metrics_public=os.environ.get("CLAIMTRACK_METRICS_PUBLIC", "0") in ("1", "true", "yes"),
             source_checks=os.environ.get("CLAIMTRACK_SOURCE_CHECKS", "1") not in ("0", "false", "no"),
             source_check_interval_seconds=_float("CLAIMTRACK_SOURCE_CHECK_INTERVAL_SECONDS", 86_400.0),
             source_check_retry_seconds=_float("CLAIMTRACK_SOURCE_CHECK_RETRY_SECONDS", 900.0),

@@ -138,39 +138,37 @@ class IdempotencyMiddleware:
             await self._answer_stored(send, stored, fingerprint)
             return
 
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+        # The answer is stored before the client sees it, so a retry sent the moment the
+        # first answer arrives finds it stored rather than still running.
+        messages: list[Message] = []
 
         async def replay_body() -> Any:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = list(message.get("headers", ()))
-            elif message["type"] == "http.response.body":
-                captured["body"].append(message.get("body", b""))
-            await send(message)
+            messages.append(message)
 
         try:
             await self.app(scope, replay_body, capture)
-        finally:
+        except BaseException:
             async with pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
-                if captured["status"] >= 500:
-                    await conn.execute(Q["release_key"], owner, key)
-                else:
-                    headers = [
-                        [k.decode("latin-1"), v.decode("latin-1")]
-                        for k, v in captured["headers"]
-                        if k.lower() in _KEPT_HEADERS
-                    ]
-                    await conn.execute(
-                        Q["store_response"],
-                        owner,
-                        key,
-                        captured["status"],
-                        headers,
-                        b"".join(captured["body"]),
-                    )
+                await conn.execute(Q["release_key"], owner, key)
+            raise
+        start: Any = next((m for m in messages if m["type"] == "http.response.start"), None)
+        status = start["status"] if start else 500
+        async with pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
+            if status >= 500:
+                await conn.execute(Q["release_key"], owner, key)
+            else:
+                headers = [
+                    [k.decode("latin-1"), v.decode("latin-1")]
+                    for k, v in start["headers"]
+                    if k.lower() in _KEPT_HEADERS
+                ]
+                content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+                await conn.execute(Q["store_response"], owner, key, status, headers, content)
+        for message in messages:
+            await send(message)
 
     async def _answer_stored(self, send: Send, stored: Any, fingerprint: bytes) -> None:
         if stored["fingerprint"] != fingerprint:

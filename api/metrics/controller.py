@@ -138,4 +138,5 @@ def metrics_route(*, public: bool) -> HTTPRouteHandler:
         tags=["operations"],
         media_type=CONTENT_TYPE,
         responses=None if public else problems(401, 403),
+        security=None if public else [{"apiKey": []}],
     )(metrics)

@@ -39,7 +39,7 @@ def upgrade() -> None:
         f"""
         CREATE FUNCTION claim_search_configuration(language text) RETURNS text
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$ SELECT CASE lower(split_part(language, '-', 1)) {cases} ELSE 'simple' END $$
+            RETURN CASE lower(split_part(language, '-', 1)) {cases} ELSE 'simple' END
         """
     )
     # Text search functions taking a regconfig are immutable; the text-to-regconfig cast is only
@@ -48,17 +48,15 @@ def upgrade() -> None:
         """
         CREATE FUNCTION claim_search_regconfig(language text) RETURNS regconfig
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$ SELECT ('pg_catalog.' || claim_search_configuration(language))::regconfig $$
+            RETURN ('pg_catalog.' || claim_search_configuration(language))::regconfig
         """
     )
     op.execute(
         """
         CREATE FUNCTION claim_search_vector(language text, text text, quote text) RETURNS tsvector
             LANGUAGE sql IMMUTABLE PARALLEL SAFE
-            AS $$
-            SELECT setweight(to_tsvector(claim_search_regconfig(language), text), 'A')
+            RETURN setweight(to_tsvector(claim_search_regconfig(language), text), 'A')
                 || setweight(to_tsvector(claim_search_regconfig(language), quote), 'B')
-            $$
         """
     )
 
@@ -84,12 +82,10 @@ def upgrade() -> None:
         r"""
         CREATE FUNCTION claim_match_numbers(text text) RETURNS numeric[]
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$
-            SELECT ARRAY(
+            RETURN ARRAY(
                 SELECT DISTINCT m[1]::numeric
                 FROM regexp_matches(claim_match_text(text), '([0-9]+(?:\.[0-9]+)?)', 'g') AS m
                 ORDER BY 1)
-            $$
         """
     )
 

@@ -85,7 +85,9 @@ def upgrade() -> None:
         WHERE status = 'pending'
         """
     )
-    op.execute("CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, created_at DESC, id)")
+    op.execute(
+        "CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, created_at DESC, id)"
+    )
 
     # Fan-out happens in the writing transaction: a committed event has its deliveries.
     op.execute(

@@ -145,12 +145,6 @@ async def backup_folder() -> AsyncIterator[Path]:
         yield Path(folder)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=subprocess.CalledProcessError,
-    reason="pg_restore fails: the search functions of migration 0003 call each other unqualified, and a "
-    "restore runs with an empty search_path (fix: SQL-standard bodies, RETURN ...); remove this mark then",
-)
 async def test_a_dump_restored_into_a_new_database_is_identical(server_url: str, backup_folder: Path) -> None:
     conn = await asyncpg.connect(server_url)
     try:

@@ -31,7 +31,7 @@ def server(database_url: str) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 async def http(server: LiveServer, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    key = await create_key(database_url, "review-desk", ["read", "write", "verify"])
+    key = await create_key(database_url, "claimreview-desk", ["read", "write", "verify"])
     async with httpx.AsyncClient(
         base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
     ) as client:
@@ -218,7 +218,7 @@ async def test_an_imported_review_is_a_fact_check_source_and_finds_the_claims_it
     assert source["published_at"].startswith("2022-01-10T00:00:00")
     assert source["review_rating"] == {"value": 5, "best": 5, "worst": 1, "text": "Richtig"}
     assert source["claim_reviewed"] == "Bei den Unruhen in Kasachstan starben 164 Menschen."
-    assert source["created_by"] == "review-desk"
+    assert source["created_by"] == "claimreview-desk"
     assert dead["id"] in [m["id"] for m in item["matches"]]
     match = next(m for m in item["matches"] if m["id"] == dead["id"])
     assert match["status"] == "verified" and match["match"]["score"] > 0.3
