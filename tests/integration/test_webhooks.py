@@ -331,3 +331,36 @@ async def keyed_writer(live_server: LiveServer, database_url: str) -> AsyncItera
         base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}
     ) as http:
         yield http
+
+
+async def test_a_workflow_arrives_whole_across_a_receiver_outage_and_an_api_restart(
+    client: httpx.AsyncClient, database_url: str, receiver: Receiver, subscribe: Any
+) -> None:
+    """The issue's end-to-end case: every change, signed, as the feed lists it, despite both."""
+    _, cursor = await read_all(client, None)
+    hook = await subscribe(receiver.url)
+    receiver.statuses = [503] * 6  # the receiver is down for the first attempts
+    first = sender(database_url, webhook_max_attempts=30)
+    try:
+        await newsroom_workflow(client)
+        await wait_for(lambda: not receiver.statuses)  # the outage was seen
+    finally:
+        first.stop()  # the API goes away with deliveries still pending
+    await newsroom_workflow(client)  # changes made while no sender runs
+    second = sender(database_url, webhook_max_attempts=30)
+    try:
+        feed, _ = await read_all(client, cursor)
+        await wait_for(lambda: len(receiver.received) >= len(feed), seconds=30)
+        await asyncio.sleep(0.3)
+    finally:
+        second.stop()
+    verifier = StandardWebhook(hook["secret"])
+    for headers, body in receiver.received:
+        verifier.verify(body, headers)
+    delivered = receiver.events()
+    assert sorted(e["id"] for e in delivered) == sorted(e["id"] for e in feed)
+    position = {e["id"]: i for i, e in enumerate(feed)}
+    by_claim: dict[str, list[int]] = defaultdict(list)
+    for e in delivered:
+        by_claim[e["data"].get("claim_id") or e["data"]["id"]].append(position[e["id"]])
+    assert all(order == sorted(order) for order in by_claim.values())
