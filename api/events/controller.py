@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
@@ -45,7 +45,13 @@ class EventController(Controller):
         type: EventType = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        start: Annotated[
+            Literal["now"] | None,
+            QueryParameter(description="start=now: no events, a next_cursor after all there are so far"),
+        ] = None,
     ) -> EventPage:
+        if start == "now":
+            return await service.now(db)
         for value in type or []:
             if not _TYPE.fullmatch(value):
                 raise InvalidRequest(

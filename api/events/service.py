@@ -15,6 +15,17 @@ START = ("0", 0)
 Cursor = tuple[str, int]
 
 
+# Greater than any sequence number: a cursor (txid, LAST_SEQ) is past every event of txid.
+LAST_SEQ = 2**63 - 1
+
+
+async def now(conn: Connection) -> EventPage:
+    """An empty page whose cursor starts after every event there is: for readers who only
+    want what happens from now on."""
+    horizon = int(await conn.fetchval(Q["horizon"]))
+    return EventPage(items=[], next_cursor=encode_cursor([str(horizon - 1), LAST_SEQ]))
+
+
 async def page(conn: Connection, cursor: Cursor | None, types: list[str] | None, limit: int) -> EventPage:
     txid, seq = cursor or START
     horizon = await conn.fetchval(Q["horizon"])

@@ -114,3 +114,15 @@ async def test_type_filter_and_bad_input(client: httpx.AsyncClient) -> None:
     assert {e["type"] for e in exact} == {"article.created", "claim.created"}
     assert_problem(await client.get("/v1/events", params={"type": "DROP TABLE"}), 400, "invalid-request")
     assert_problem(await client.get("/v1/events", params={"cursor": "garbage!"}), 400, "invalid-request")
+
+
+async def test_start_now_skips_the_past(client: httpx.AsyncClient) -> None:
+    await create_article(client)
+    response = await client.get("/v1/events", params={"start": "now"})
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+    cursor = response.json()["next_cursor"]
+    article = await create_article(client)
+    events, _ = await read_all(client, cursor)
+    assert [e["data"]["id"] for e in events] == [article["id"]]
+    assert_problem(await client.get("/v1/events", params={"start": "then"}), 400, "invalid-request")

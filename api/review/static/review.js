@@ -5,7 +5,7 @@
 "use strict";
 
 const KEY_STORAGE = "claimtrack.apiKey";
-const LIVE_INTERVAL_MS = 3000;
+const LIVE_INTERVAL_MS = 2000;
 
 const STATUS = {
   unverified: { label: "Unverified", icon: "○" },
@@ -697,24 +697,42 @@ function setLiveState(ok) {
   state.classList.toggle("offline", !ok);
 }
 
-// How the page learns of changes by other desks: today it polls the article's claims; when an
-// event feed exists, only this function changes. It calls onClaims(claims) with the article's
-// current claims when they may have changed, and returns a function that stops watching.
+// How the page learns of changes by other desks: it follows the change feed (GET /v1/events)
+// from the moment the page opened, and when an event concerns this article it reloads the
+// article's claims. onClaims(claims) receives them; the returned function stops watching.
 function watchArticleClaims(articleId, onClaims) {
   let timer = null;
   let stopped = false;
+  let cursor = null;
   let last = null;
+  const concerns = (event) =>
+    event.data && (event.data.article_id === articleId || (event.type.startsWith("article.") && event.data.id === articleId));
+  async function reload() {
+    const page = await api("GET", `/v1/articles/${encodeURIComponent(articleId)}/claims`);
+    const now = signature(page.items);
+    if (now !== last) {
+      last = now;
+      await onClaims(page.items);
+    }
+  }
   async function tick() {
     if (stopped) return;
     if (!document.hidden) {
       try {
-        const page = await api("GET", `/v1/articles/${encodeURIComponent(articleId)}/claims`);
-        setLiveState(true);
-        const now = signature(page.items);
-        if (now !== last) {
-          last = now;
-          await onClaims(page.items);
+        if (cursor === null) {
+          cursor = (await api("GET", "/v1/events?start=now")).next_cursor;
+          await reload(); // anything changed before the cursor was taken
         }
+        let relevant = false;
+        for (;;) {
+          const query = `cursor=${encodeURIComponent(cursor)}&type=claim.*&type=article.*&limit=500`;
+          const page = await api("GET", `/v1/events?${query}`);
+          cursor = page.next_cursor;
+          relevant = relevant || page.items.some(concerns);
+          if (page.items.length < 500) break;
+        }
+        setLiveState(true);
+        if (relevant) await reload();
       } catch (err) {
         if (err.status === 401) return;
         setLiveState(false);
@@ -722,7 +740,7 @@ function watchArticleClaims(articleId, onClaims) {
     }
     if (!stopped) timer = setTimeout(tick, LIVE_INTERVAL_MS);
   }
-  timer = setTimeout(tick, LIVE_INTERVAL_MS);
+  timer = setTimeout(tick, 0);
   setLiveState(true);
   return () => {
     stopped = true;
