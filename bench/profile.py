@@ -133,12 +133,22 @@ async def _explain(url: str, article_id: UUID, claim_id: UUID, actor: str, note:
             transaction = conn.transaction()
             await transaction.start()
             try:
-                for s in statements:
+                executed = [s for s in statements if s.arguments or s.query.upper().startswith("SET ")]
+                runnable = [
+                    pgbench.statement(s, [given[a] for a in s.arguments]) if s.arguments else s.query
+                    for s in executed
+                ]
+                # Once without EXPLAIN first, undone: a fresh session's first call of a trigger
+                # function or a text search dictionary costs milliseconds the API's sessions,
+                # long warm, never pay.
+                await conn.execute("SAVEPOINT warm")
+                for sql in runnable:
+                    await conn.execute(sql)
+                await conn.execute("ROLLBACK TO SAVEPOINT warm")
+                for s, sql in zip(executed, runnable, strict=True):
                     if not s.arguments:
-                        if s.query.upper().startswith("SET "):
-                            await conn.execute(s.query)
+                        await conn.execute(sql)
                         continue
-                    sql = pgbench.statement(s, [given[a] for a in s.arguments])
                     rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                     out.append(f"-- {title}: {s.query}\n" + "\n".join(r[0] for r in rows) + "\n")
             finally:
