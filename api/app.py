@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -120,6 +121,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Start anyway and connect lazily: /ready says 503 until the database answers.
             log.warning("database not reachable at start (%s); connecting lazily", type(exc).__name__)
             app.state.pool = await create_pool(settings, settings.database_url, lazy=True)
+        # What exists now lives as long as the process: keep the collector from scanning it
+        # again and again (full collections of it paused every request in flight), and let
+        # young garbage pile up a little longer before a collection.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
         background = [asyncio.create_task(every(600, forget_expired, app.state.pool))]
         if settings.webhook_delivery:
             background.append(asyncio.create_task(webhooks.run(app.state.pool, settings)))

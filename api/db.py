@@ -73,6 +73,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    if conn.is_in_transaction():  # never expected: every transaction is a context manager
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(settings: Settings, database_url: str, *, lazy: bool = False) -> asyncpg.Pool:
     """The process's pool; ``lazy`` opens no connection until the first request needs one."""
     pool = await asyncpg.create_pool(
@@ -82,6 +87,9 @@ async def create_pool(settings: Settings, database_url: str, *, lazy: bool = Fal
         timeout=settings.connect_timeout,
         command_timeout=settings.statement_timeout_ms / 1000 + 1,
         init=_init_connection,
+        # No RESET ALL etc. on release: nothing sets session state (SET LOCAL only, and LISTEN
+        # uses connections of its own), and the reset would cost a round trip per request.
+        reset=_no_reset,
         server_settings={
             "timezone": "UTC",
             "application_name": "claimtrack",

@@ -115,8 +115,8 @@ async def check_statements(database_url: str, article_id: UUID, claim_id: UUID, 
     try:
         async with pool.acquire() as conn:
             recorder = _Recorder(conn)
-            await claims.of_article(recorder, article_id, None, None)  # type: ignore[arg-type]
-            compare("api.claims.service.of_article", recorder.take(), pgbench.ARTICLE_CLAIMS)
+            await claims.all_of_article(recorder, article_id)  # type: ignore[arg-type]
+            compare("api.claims.service.all_of_article", recorder.take(), pgbench.ARTICLE_CLAIMS)
             filters = search.ClaimFilters(status="verified")
             await search.find_claims(recorder, filters, None, None, None, 50)  # type: ignore[arg-type]
             compare("api.search.service.find_claims", recorder.take(), pgbench.LIST_CLAIMS)

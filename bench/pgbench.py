@@ -50,7 +50,7 @@ def _nulls(n: int) -> tuple[str, ...]:
 
 # What each benchmarked request runs, in order; bench.check runs the real service functions
 # and stops the bench when they run anything else, or pass NULL where these do not.
-# GET /v1/articles/{id}/claims: api.claims.service.of_article, no cursor, no limit.
+# GET /v1/articles/{id}/claims: api.claims.service.all_of_article (no cursor, no limit).
 ARTICLE_CLAIMS = (Statement("claims.article_claims", (":id", *_nulls(5))),)
 # GET /v1/claims?status=verified&limit=50: api.search.service.find_claims, newest first, one
 # row more than the page to know whether another follows.
@@ -70,23 +70,13 @@ VERIFY = (
     Statement("BEGIN"),
     Statement("claims.claim_for_update", (":id",), "c_"),
     Statement("claims.claim_links", (":id",)),
-    Statement("claims.set_claim_status", (":id", ":status", *_nulls(3), ":actor"), "s_"),
     Statement(
-        "claims.insert_verification",
-        (
-            ":id",
-            ":c_article_id",
-            ":status",
-            ":c_status",
-            *_nulls(2),
-            ":note",
-            ":evidence",
-            ":actor",
-            ":s_version",
-        ),
+        "claims.record_verification",
+        (":id", ":status", *_nulls(3), ":actor", ":c_status", ":note", ":evidence"),
+        "v_",
     ),
-    Statement("claims.claim_document", (":id",)),
-    Statement("events.insert_events", (":event_types", ":event_keys", ":event_data")),
+    # No links changed: empty arrays of source ids and of "is new".
+    Statement("claims.finish_verification", (":id", ":v_json_build_object", "'{}'", "'{}'")),
     Statement("COMMIT"),
 )
 _BLOCK = re.compile(r"[a-z_]+\.[a-z_0-9]+")
@@ -151,7 +141,7 @@ def list_claims_script() -> str:
 
 
 def verify_script() -> str:
-    return script(VERIFY, "claim", "id, evidence, event_keys, event_data")
+    return script(VERIFY, "claim", "id, evidence")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -51,10 +51,13 @@ class ClaimController(Controller):
         db: NamedDependency[Connection],
         limit: Annotated[int | None, QueryParameter(ge=1, le=MAX_LIMIT)] = None,
         cursor: Cursor = None,
-    ) -> Page[Claim]:
-        return await service.of_article(
+    ) -> Response[Page[Claim]]:
+        if limit is None and cursor is None:
+            return Response(await service.all_of_article(db, article_id), media_type=MediaType.JSON)  # type: ignore[arg-type]
+        page = await service.of_article(
             db, article_id, decode_cursor(cursor, service.ArticleClaimsCursor), limit
         )
+        return Response(page)
 
     @post(
         "/articles/{article_id:str}/claims",

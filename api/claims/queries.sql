@@ -39,6 +39,8 @@ ORDER BY t.ord
 RETURNING id
 
 -- name: claim_for_update
+-- The claim locked for a change, with its article's body. Its links are read by a statement of
+-- their own once the lock is held: a subquery here would read them from before the wait.
 SELECT c.id, c.article_id, c.text, c.quote, c.span_start, c.span_end, c.prefix, c.suffix,
        c.language, c.claimant, c.claim_date, c.tags, c.review_url, c.status, c.version, a.body
 FROM claims c JOIN articles a ON a.id = c.article_id
@@ -80,23 +82,51 @@ DELETE FROM claim_sources WHERE claim_id = $1 AND source_id = $2 RETURNING sourc
 -- name: bump_claim
 UPDATE claims SET version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1 RETURNING version
 
--- name: set_claim_status
-UPDATE claims
-SET status = $2, rating_value = $3, rating_text = $4, review_url = coalesce($5, review_url),
-    updated_by = $6, version = version + 1, updated_at = now()
-WHERE id = $1
-RETURNING version
-
--- name: insert_verification
+-- name: record_verification
+-- A verification update: the claim takes its new status (one version up) and the history its
+-- row, in one statement. Answers the history row as the API returns it.
+WITH claim AS (
+    UPDATE claims
+    SET status = $2, rating_value = $3, rating_text = $4, review_url = coalesce($5, review_url),
+        updated_by = $6, version = version + 1, updated_at = now()
+    WHERE id = $1
+    RETURNING id, article_id, version
+)
 INSERT INTO verifications (claim_id, article_id, status, previous_status, rating_value, rating_text,
                            note, evidence, actor, claim_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+SELECT claim.id, claim.article_id, $2, $7, $3, $4, $8, $9, $6, claim.version FROM claim
 RETURNING json_build_object(
     'id', id, 'claim_id', claim_id, 'status', status, 'previous_status', previous_status,
     'rating', CASE WHEN rating_text IS NULL THEN NULL
                    ELSE json_build_object('value', rating_value, 'best', 5, 'worst', 1, 'text', rating_text) END,
     'note', note, 'evidence', evidence, 'actor', actor, 'claim_version', claim_version,
-    'created_at', created_at)
+    'created_at', api_time(created_at))
+
+-- name: finish_verification
+-- The claim as it is now, and the update's events in the order a reader expects them:
+-- claim_source.created/updated for the links it changed ($3 source ids, $4 whether new),
+-- verification.created ($2, the history row), claim.updated. One round trip.
+WITH current AS (SELECT doc FROM claim_documents WHERE id = $1),
+changed AS (
+    SELECT link.value AS link, c.is_new, c.n
+    FROM current, json_array_elements(current.doc -> 'sources') AS link(value)
+    JOIN unnest($3::uuid[], $4::boolean[]) WITH ORDINALITY AS c(source_id, is_new, n)
+      ON (link.value -> 'source' ->> 'id')::uuid = c.source_id
+),
+written AS (
+    INSERT INTO events (type, order_key, data)
+    SELECT e.type, $1, e.data
+    FROM (
+        SELECT 0 AS k, changed.n,
+               CASE WHEN changed.is_new THEN 'claim_source.created' ELSE 'claim_source.updated' END AS type,
+               jsonb_build_object('claim_id', $1::uuid) || changed.link::jsonb AS data
+        FROM changed
+        UNION ALL SELECT 1, 0, 'verification.created', $2::jsonb
+        UNION ALL SELECT 2, 0, 'claim.updated', current.doc::jsonb FROM current
+    ) e
+    ORDER BY e.k, e.n
+)
+SELECT doc FROM current
 
 -- name: list_verifications
 -- A claim's history, oldest first; NULL when the claim does not exist.
@@ -107,7 +137,7 @@ SELECT (
                        ELSE json_build_object('value', v.rating_value, 'best', 5, 'worst', 1,
                                               'text', v.rating_text) END,
         'note', v.note, 'evidence', v.evidence, 'actor', v.actor, 'claim_version', v.claim_version,
-        'created_at', v.created_at) ORDER BY v.claim_version), '[]')
+        'created_at', api_time(v.created_at)) ORDER BY v.claim_version), '[]')
     FROM (
         SELECT * FROM verifications
         WHERE claim_id = c.id

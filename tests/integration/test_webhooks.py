@@ -357,8 +357,12 @@ async def test_a_workflow_arrives_whole_across_a_receiver_outage_and_an_api_rest
     verifier = StandardWebhook(hook["secret"])
     for headers, body in receiver.received:
         verifier.verify(body, headers)
-    delivered = receiver.events()
-    assert sorted(e["id"] for e in delivered) == sorted(e["id"] for e in feed)
+    # At least once: a delivery cut off by the stop is sent again; receivers drop repeated ids.
+    first_seen: dict[str, dict[str, Any]] = {}
+    for e in receiver.events():
+        first_seen.setdefault(e["id"], e)
+    delivered = list(first_seen.values())
+    assert sorted(first_seen) == sorted(e["id"] for e in feed)
     position = {e["id"]: i for i, e in enumerate(feed)}
     by_claim: dict[str, list[int]] = defaultdict(list)
     for e in delivered:
