@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -65,26 +66,35 @@ def server_url() -> str:
     return ensure_embedded_database(ROOT / ".claimtrack" / "test-server", dbname="postgres")
 
 
-@pytest.fixture(scope="session")
-def database_url(server_url: str) -> Iterator[str]:
+async def _admin(server_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def new_database(server_url: str, purpose: str = "", *, migrate: bool = True) -> Iterator[str]:
+    """A database of its own on ``server_url``'s server (at the migrations' head unless told
+    otherwise), dropped afterwards; yields its URL."""
     from api.migrate import upgrade
 
-    name = f"claimtrack_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    _run(admin(f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
+    name = f"claimtrack_test_{purpose + '_' if purpose else ''}{uuid.uuid4().hex[:12]}"
+    _run(_admin(server_url, f'CREATE DATABASE "{name}"'))
     try:
-        _run_in_thread(upgrade, url)
+        url = _with_database(server_url, name)
+        if migrate:
+            _run_in_thread(upgrade, url)
         yield url
     finally:
-        _run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    with new_database(server_url) as url:
+        yield url
 
 
 def _run_in_thread(fn: Any, *args: Any) -> None:

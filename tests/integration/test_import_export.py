@@ -21,7 +21,7 @@ from schemas.claims import ClaimCreate, ClaimPatch
 from schemas.imports import ArticleRecord
 from schemas.sources import LinkIn, SourceCreate
 from schemas.verifications import VerificationCreate
-from tests.conftest import ROOT, LiveServer, _run, _run_in_thread, _with_database, create_key, settings_for
+from tests.conftest import ROOT, LiveServer, create_key, new_database, settings_for
 from tests.integration.helpers import BODY, assert_problem, example_url, token
 
 ALL_SCOPES = ["read", "write", "verify", "admin"]
@@ -219,28 +219,12 @@ async def test_import_endpoint_answers_problems_for_bad_input(
 @pytest.fixture(scope="module")
 def empty_server(server_url: str) -> Iterator[tuple[LiveServer, str]]:
     """A second, empty database with the API served on it."""
-    from api.migrate import upgrade
-
-    name = f"claimtrack_test_import_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    _run(admin(f'CREATE DATABASE "{name}"'))
-    url = _with_database(server_url, name)
-    try:
-        _run_in_thread(upgrade, url)
+    with new_database(server_url, "import") as url:
         server = LiveServer(settings_for(url)).start()
         try:
             yield server, url
         finally:
             server.stop()
-    finally:
-        _run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def seed_history(api: Client) -> None:

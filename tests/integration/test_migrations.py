@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
 
 from api.migrate import current_head, downgrade, upgrade
+from tests.conftest import _run_in_thread, new_database
 
 SCHEMA = ("articles", "claims", "sources", "claim_sources", "verifications")
 
 
-def in_thread(fn: Callable[..., Any], *args: Any) -> None:
-    """Alembic's env calls asyncio.run, which cannot run inside the tests' event loop."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
 @pytest.fixture
-async def fresh_database(server_url: str) -> Iterator[str]:
-    name = f"claimtrack_migrations_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        parts = urlsplit(server_url)
-        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))  # type: ignore[misc]
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+def fresh_database(server_url: str) -> Iterator[str]:
+    with new_database(server_url, "migrations", migrate=False) as url:
+        yield url
 
 
 async def state(url: str) -> tuple[set[str], set[str], str | None]:
@@ -73,16 +46,16 @@ async def state(url: str) -> tuple[set[str], set[str], str | None]:
 
 
 async def test_down_to_base_and_up_again(fresh_database: str) -> None:
-    in_thread(upgrade, fresh_database)
+    _run_in_thread(upgrade, fresh_database)
     tables, views, revision = await state(fresh_database)
     assert set(SCHEMA) <= tables
     assert {"claim_documents", "source_documents"} <= views
     assert revision == current_head()
 
-    in_thread(downgrade, fresh_database, "base")
+    _run_in_thread(downgrade, fresh_database, "base")
     assert await state(fresh_database) == (set(), set(), None)
 
-    in_thread(upgrade, fresh_database)
+    _run_in_thread(upgrade, fresh_database)
     assert await state(fresh_database) == (tables, views, current_head())
 
     # The schema works after the round trip.
