@@ -32,20 +32,13 @@ CREATE TABLE IF NOT EXISTS bench_meta (
 """
 _IDS = """
 DROP TABLE IF EXISTS bench_ids;
-CREATE TABLE bench_ids (
-    kind text, n integer, id uuid NOT NULL, evidence text, event_keys text, event_data text,
-    PRIMARY KEY (kind, n));
+CREATE TABLE bench_ids (kind text, n integer, id uuid NOT NULL, evidence text, PRIMARY KEY (kind, n));
 """
-# For each claim, what the API sends along with a verification update: the links in force
-# (insert_verification's evidence), and the order keys and documents of its two events.
+# For each claim, what the API computes for a verification update before it writes: the links
+# in force, which record_verification stores as the history row's evidence.
 _CLAIM_IDS = """
-INSERT INTO bench_ids (kind, n, id, evidence, event_keys, event_data)
-SELECT 'claim', row_number() OVER (), c.id, e.evidence::text, ARRAY[c.id, c.id]::text,
-       ARRAY[jsonb_build_object(
-                 'id', gen_random_uuid(), 'claim_id', c.id, 'status', 'in_review',
-                 'previous_status', 'in_review', 'rating', NULL, 'note', $2::text, 'evidence', e.evidence,
-                 'actor', 'bench', 'claim_version', 2, 'created_at', now()),
-             (SELECT doc FROM claim_documents WHERE id = c.id)::jsonb]::text
+INSERT INTO bench_ids (kind, n, id, evidence)
+SELECT 'claim', row_number() OVER (), c.id, e.evidence::text
 FROM (SELECT id FROM claims ORDER BY random() LIMIT $1) c
 CROSS JOIN LATERAL (
     SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -156,14 +149,12 @@ def prepare(
     return BenchDatabase(url, articles * claims_per_article, articles, seconds)
 
 
-async def _sample(
-    url: str, articles: int, claims: int, note: str, workdir: Path
-) -> tuple[Path, Path, UUID, UUID]:
+async def _sample(url: str, articles: int, claims: int, workdir: Path) -> tuple[Path, Path, UUID, UUID]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(_IDS)
         await conn.execute(_ARTICLE_IDS, articles)
-        await conn.execute(_CLAIM_IDS, claims, note)
+        await conn.execute(_CLAIM_IDS, claims)
         await conn.execute("ANALYZE bench_ids")
         files = []
         for kind in ("article", "claim"):
@@ -176,11 +167,9 @@ async def _sample(
         await conn.close()
 
 
-def sample_ids(
-    url: str, articles: int, claims: int, note: str, workdir: Path
-) -> tuple[Path, Path, UUID, UUID]:
+def sample_ids(url: str, articles: int, claims: int, workdir: Path) -> tuple[Path, Path, UUID, UUID]:
     """Fill bench_ids with random articles and claims; their files and one id of each."""
-    return asyncio.run(_sample(url, articles, claims, note, workdir))
+    return asyncio.run(_sample(url, articles, claims, workdir))
 
 
 def count(url: str, kind: str) -> int:

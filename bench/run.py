@@ -253,7 +253,7 @@ def run_size(bench: Bench, size: int, main: bool, extras: dict[str, Any]) -> Non
     if db.generated_seconds is not None:
         _say(f"  loaded in {db.generated_seconds:.0f} s")
         extras.setdefault("generated_seconds", {})[str(db.claims)] = round(db.generated_seconds, 1)
-    _, _, article_id, claim_id = database.sample_ids(db.url, ID_SAMPLE, ID_SAMPLE, VERIFY_NOTE, bench.workdir)
+    _, _, article_id, claim_id = database.sample_ids(db.url, ID_SAMPLE, ID_SAMPLE, bench.workdir)
     key_name = f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     token = http.create_key(db.url, key_name)
     try:
@@ -287,7 +287,6 @@ def run_size(bench: Bench, size: int, main: bool, extras: dict[str, Any]) -> Non
             "actor": key_name,
             "limit": "51",
             "order": "updated_at",
-            "event_types": "{verification.created,claim.updated}",
         }
         bench.measure_pgbench(size, db.url, defines)
         if main and args.profile:
