@@ -281,10 +281,12 @@ async def test_requests_to_a_frozen_postgresql_give_up_within_the_timeouts(serve
     load = Load(served.api.url, served.token)
     running = asyncio.create_task(load.run())
     postmaster = psutil.Process(served.postgres.server.get_pid())
-    frozen = [postmaster, *postmaster.children()]
     await asyncio.sleep(0.5)
     frozen_at = time.monotonic()
-    for process in frozen:
+    # The postmaster first, so that it forks no backend after its children are listed.
+    postmaster.suspend()
+    frozen = [postmaster, *postmaster.children()]
+    for process in frozen[1:]:
         process.suspend()
     try:
         async with httpx.AsyncClient(base_url=served.api.url, timeout=30) as probe:
