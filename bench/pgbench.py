@@ -69,10 +69,9 @@ LIST_CLAIMS = (
 VERIFY = (
     Statement("BEGIN"),
     Statement("claims.claim_for_update", (":id",), "c_"),
-    Statement("claims.claim_links", (":id",)),
     Statement(
         "claims.record_verification",
-        (":id", ":status", *_nulls(3), ":actor", ":c_status", ":note", ":evidence"),
+        (":id", ":status", *_nulls(3), ":actor", ":c_status", ":note"),
         "v_",
     ),
     # No links changed: empty arrays of source ids and of "is new".

@@ -84,7 +84,9 @@ UPDATE claims SET version = version + 1, updated_at = now(), updated_by = $2 WHE
 
 -- name: record_verification
 -- A verification update: the claim takes its new status (one version up) and the history its
--- row, in one statement. Answers the history row as the API returns it.
+-- row, whose evidence is the claim's links in force (those this transaction wrote included),
+-- in one statement. Answers the history row as the API returns it. The claim is locked, so no
+-- other transaction can change its links meanwhile.
 WITH claim AS (
     UPDATE claims
     SET status = $2, rating_value = $3, rating_text = $4, review_url = coalesce($5, review_url),
@@ -94,7 +96,13 @@ WITH claim AS (
 )
 INSERT INTO verifications (claim_id, article_id, status, previous_status, rating_value, rating_text,
                            note, evidence, actor, claim_version)
-SELECT claim.id, claim.article_id, $2, $7, $3, $4, $8, $9, $6, claim.version FROM claim
+SELECT claim.id, claim.article_id, $2, $7, $3, $4, $8,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'source_id', cs.source_id, 'relation', cs.relation, 'excerpt', cs.excerpt)
+               ORDER BY cs.added_at, cs.source_id), '[]'::jsonb)
+        FROM claim_sources cs WHERE cs.claim_id = $1),
+       $6, claim.version
+FROM claim
 RETURNING json_build_object(
     'id', id, 'claim_id', claim_id, 'status', status, 'previous_status', previous_status,
     'rating', CASE WHEN rating_text IS NULL THEN NULL

@@ -337,37 +337,33 @@ async def verify(
 ) -> VerificationResult:
     """One verification update: links, the history row and the claim change, in one transaction.
 
-    Round trips: BEGIN, the claim locked, its links, (new sources and links), the claim's new
-    status with its history row, the claim document with the events, COMMIT.
+    Round trips: BEGIN, the claim locked, (with links sent: their sources, the claim's links and
+    the changed ones written), the new status with its history row, the claim document with the
+    events, COMMIT. The evidence rules are checked on the links in force as the history row
+    recorded them; an update they refuse is rolled back whole.
     """
     outbox = Outbox()
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
         rules.check_transition(row["status"], data.status)
-        new_links = await resolve_links(conn, data.sources, actor, "/sources", outbox)
-        current = await _links(conn, claim_id)
         changed: dict[UUID, bool] = {}  # source id -> whether the link is new
-        for link in new_links:
-            old = current.get(link["source_id"])
-            if old is None or (old["relation"], old["excerpt"]) != (link["relation"], link["excerpt"]):
-                changed[link["source_id"]] = old is None
-        # The links in force after this update: the claim's own, with those sent replacing theirs.
-        in_force = list({**current, **{link["source_id"]: link for link in new_links}}.values())
-        rules.check_evidence(data.status, [r["relation"] for r in in_force], data.note)
-        if changed:
-            await conn.execute(
-                Q["upsert_links"],
-                claim_id,
-                row["article_id"],
-                [link for link in new_links if link["source_id"] in changed],
-                actor,
-            )
+        if data.sources:
+            new_links = await resolve_links(conn, data.sources, actor, "/sources", outbox)
+            current = await _links(conn, claim_id)
+            for link in new_links:
+                old = current.get(link["source_id"])
+                if old is None or (old["relation"], old["excerpt"]) != (link["relation"], link["excerpt"]):
+                    changed[link["source_id"]] = old is None
+            if changed:
+                await conn.execute(
+                    Q["upsert_links"],
+                    claim_id,
+                    row["article_id"],
+                    [link for link in new_links if link["source_id"] in changed],
+                    actor,
+                )
         value, text = rules.rating_for(data.status, data.rating_text)
         review_url = sources.normalised(data.review_url, "/review_url") if data.review_url else None
-        evidence = [
-            {"source_id": str(r["source_id"]), "relation": r["relation"], "excerpt": r["excerpt"]}
-            for r in in_force
-        ]
         recorded: str = await conn.fetchval(
             Q["record_verification"],
             claim_id,
@@ -378,8 +374,9 @@ async def verify(
             actor,
             row["status"],
             data.note,
-            evidence,
         )
+        verification = _verification.decode(recorded)
+        rules.check_evidence(data.status, [e.relation for e in verification.evidence], data.note)
         await outbox.flush(conn)  # sources made on the way come first in the feed
         doc = await conn.fetchval(
             Q["finish_verification"],
@@ -388,7 +385,7 @@ async def verify(
             list(changed),
             list(changed.values()),
         )
-    return VerificationResult(verification=_verification.decode(recorded), claim=_claim.decode(doc))
+    return VerificationResult(verification=verification, claim=_claim.decode(doc))
 
 
 async def history(

@@ -23,6 +23,8 @@ from helpers import (
     walk,
 )
 
+from tests.conftest import LiveServer, create_key
+
 
 def by_url(url: str, relation: str, **fields: Any) -> dict[str, Any]:
     return {"source": {"url": url}, "relation": relation, **fields}
@@ -289,20 +291,20 @@ async def test_history_is_complete_ordered_and_paged(
 
 
 async def test_history_filtered_by_actor(
-    client: httpx.AsyncClient, db: asyncpg.Connection, unique: str
+    client: httpx.AsyncClient, database_url: str, live_server: LiveServer, unique: str
 ) -> None:
-    article, claim = await article_with_claim(client)
+    _, claim = await article_with_claim(client)
     ours = (await verify(client, claim["id"], "in_review")).json()["verification"]
-    # Another desk's entry, written as its key would have: the history is append-only, inserts are allowed.
+    # Another desk, with a key of its own.
     other = f"other-desk-{unique}"
-    await db.execute(
-        "INSERT INTO verifications"
-        " (claim_id, article_id, status, previous_status, note, actor, claim_version)"
-        " VALUES ($1, $2, 'in_review', 'in_review', 'zweite Meinung', $3, 100)",
-        uuid.UUID(claim["id"]),
-        uuid.UUID(article["id"]),
-        other,
-    )
+    token = await create_key(database_url, other, ["verify"])
+    async with httpx.AsyncClient(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}
+    ) as desk:
+        second = await desk.post(
+            f"/v1/claims/{claim['id']}/verifications", json={"status": "in_review", "note": "zweite Meinung"}
+        )
+        assert second.status_code == 201, second.text
     response = await client.get(f"/v1/claims/{claim['id']}/verifications", params={"actor": other})
     assert response.status_code == 200
     assert [(v["actor"], v["note"]) for v in response.json()["items"]] == [(other, "zweite Meinung")]
