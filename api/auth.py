@@ -25,8 +25,9 @@ import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from api import db
 from api.db import listen
-from api.errors import Forbidden, ServiceUnavailable, Unauthorized
+from api.errors import Forbidden, TooManyRequests, Unauthorized
 from api.keys import service as keys
 from api.settings import Settings
 
@@ -73,11 +74,8 @@ def _unauthorized(detail: str, error: str | None) -> Unauthorized:
 
 async def _lookup(state: Any, digest: bytes) -> Caller | None:
     settings: Settings = state.settings
-    try:
-        async with state.pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
-            row = await conn.fetchrow(keys.Q["key_by_hash"], digest)
-    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        raise ServiceUnavailable() from exc
+    async with db.connection(state.pool, settings.pool_acquire_timeout) as conn:
+        row = await conn.fetchrow(keys.Q["key_by_hash"], digest)
     if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["token_hash"], digest):
         return None
     return Caller(key_id=row["id"], name=row["name"], scopes=frozenset(row["scopes"]))
@@ -141,21 +139,13 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
 async def _count_request(
     connection: ASGIConnection[Any, Any, Any, Any], caller: Caller, settings: Settings
 ) -> None:
-    from api.errors import ApplicationError
-
-    try:
-        async with connection.app.state.pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
-            row = await conn.fetchrow(keys.Q["count_request"], caller.key_id)
-    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        raise ServiceUnavailable() from exc
+    async with db.connection(connection.app.state.pool, settings.pool_acquire_timeout) as conn:
+        row = await conn.fetchrow(keys.Q["count_request"], caller.key_id)
     if row["requests"] > settings.rate_limit_per_minute:
-        retry = str(max(1, row["retry_after"]))
-        error = ApplicationError(
+        raise TooManyRequests(
             f"more than {settings.rate_limit_per_minute} requests a minute for this key",
-            headers={"Retry-After": retry},
+            headers={"Retry-After": str(max(1, row["retry_after"]))},
         )
-        error.status, error.problem, error.title = 429, "too-many-requests", "Too many requests"
-        raise error
 
 
 def scopes_of(connection: ASGIConnection[Any, Any, Any, Any]) -> frozenset[str]:

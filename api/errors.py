@@ -80,6 +80,10 @@ class RuleBroken(ApplicationError):
         self.title = problem.replace("-", " ").capitalize()
 
 
+class TooManyRequests(ApplicationError):
+    status, problem, title = 429, "too-many-requests", "Too many requests"
+
+
 class ServiceUnavailable(ApplicationError):
     status, problem, title = 503, "service-unavailable", "Service unavailable"
 

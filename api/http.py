@@ -62,12 +62,6 @@ def decode_cursor(raw: str | None, types: Any) -> Any:
         ) from None
 
 
-def page_limit(limit: int | None, default: int | None = DEFAULT_LIMIT) -> int | None:
-    if limit is None:
-        return default
-    return limit
-
-
 def actor_of(request: Request[Any, Any, Any]) -> str | None:
     """The name of the API key that made the request (None when no key was used)."""
     value = request.scope.get("state", {}).get("actor")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from api.errors import InvalidRequest
+
 TRACKING_PARAMETERS = frozenset(
     {
         "fbclid",
@@ -44,6 +46,14 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 class InvalidURL(ValueError):
     """The text is not an absolute http(s) URL."""
+
+
+def normalised(url: str, pointer: str) -> str:
+    """The URL in its one spelling, or a 400 naming the field (a JSON Pointer) that held it."""
+    try:
+        return normalise_url(url)
+    except InvalidURL as exc:
+        raise InvalidRequest("a URL is not valid", errors=[(pointer, str(exc))]) from None
 
 
 def _is_tracking(name: str) -> bool:

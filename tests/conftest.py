@@ -128,44 +128,55 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     return Settings(**base)
 
 
-class LiveServer:
-    """The app under uvicorn in a background thread, on a free loopback port."""
+class ThreadedServer:
+    """An ASGI app under uvicorn in a background thread, on a free loopback port; also a
+    context manager (start on enter, stop on exit)."""
 
-    def __init__(self, settings: Settings) -> None:
-        from api.app import create_app
-
+    def __init__(self, app: Any, **config: Any) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(settings),
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            ws="none",
-            timeout_graceful_shutdown=10,
-        )
-        self.server = uvicorn.Server(config)
+        options = {"log_config": None, "access_log": False, "ws": "none", **config}
+        self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> LiveServer:
+    def start(self) -> Any:
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.02)
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=20)
         self.sock.close()
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+
+class LiveServer(ThreadedServer):
+    """The app under uvicorn in a background thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        from api.app import create_app
+
+        super().__init__(create_app(settings), lifespan="on", timeout_graceful_shutdown=10)
+
+    def start(self) -> LiveServer:
+        super().start()
+        return self
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from api.db import Connection, load_queries
 from api.errors import Conflict, Forbidden, NotFound
 from api.events.outbox import Outbox
 from api.http import check_version, make_page
-from api.sources.service import normalised
+from api.urls import normalised
 from schemas.articles import Article, ArticleCreate, ArticlePatch
 from schemas.common import Page
 

@@ -15,6 +15,7 @@ from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
 from api.events.outbox import Outbox
 from api.http import check_version, make_page
 from api.sources import service as sources
+from api.urls import normalised
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import Page
 from schemas.sources import ClaimSource, LinkIn
@@ -166,9 +167,7 @@ async def create_many(
                 "claimant": item.claimant,
                 "claim_date": item.claim_date.isoformat() if item.claim_date else None,
                 "tags": item.tags,
-                "review_url": sources.normalised(item.review_url, f"{at}/review_url")
-                if item.review_url
-                else None,
+                "review_url": normalised(item.review_url, f"{at}/review_url") if item.review_url else None,
             }
         )
         for link in await resolve_links(conn, item.sources, actor, f"{at}/sources", outbox):
@@ -230,7 +229,7 @@ async def update(
                 new[name] = given[name]
         if "review_url" in given:
             url = given["review_url"]
-            new["review_url"] = sources.normalised(url, "/review_url") if url else None
+            new["review_url"] = normalised(url, "/review_url") if url else None
         if {"quote", "span", "prefix", "suffix"} & given.keys():
             span = (data.span.start, data.span.end) if isinstance(data.span, msgspec.Struct) else None
             quote = given.get("quote", None if span is not None else row["quote"])
@@ -363,7 +362,7 @@ async def verify(
                     actor,
                 )
         value, text = rules.rating_for(data.status, data.rating_text)
-        review_url = sources.normalised(data.review_url, "/review_url") if data.review_url else None
+        review_url = normalised(data.review_url, "/review_url") if data.review_url else None
         recorded: str = await conn.fetchval(
             Q["record_verification"],
             claim_id,

@@ -23,8 +23,7 @@ from api.claims import rules
 from api.claims import service as claims
 from api.db import Connection, Pool, connection, load_queries
 from api.errors import ApplicationError, Conflict, InvalidRequest, NotFound, RuleBroken
-from api.sources.service import normalised
-from api.urls import InvalidURL, normalise_url
+from api.urls import InvalidURL, normalise_url, normalised
 from schemas.common import FieldError, Problem
 from schemas.imports import (
     ArticleRecord,

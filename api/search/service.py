@@ -14,7 +14,7 @@ import msgspec
 from api.db import Connection, load_queries
 from api.errors import InvalidRequest, NotFound
 from api.http import decode_cursor, make_page
-from api.sources.service import normalised
+from api.urls import normalised
 from schemas.claims import Claim
 from schemas.common import Page
 from schemas.search import ClaimHit, Closeness, SearchHit, SimilarClaim

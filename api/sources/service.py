@@ -10,10 +10,10 @@ import asyncpg
 import msgspec
 
 from api.db import Connection, load_queries
-from api.errors import Conflict, InvalidRequest, NotFound
+from api.errors import Conflict, NotFound
 from api.events.outbox import Outbox
 from api.http import check_version, make_page
-from api.urls import InvalidURL, normalise_url
+from api.urls import normalised
 from schemas.claims import Claim
 from schemas.common import Page
 from schemas.sources import Source, SourceCreate, SourcePatch
@@ -23,13 +23,6 @@ Q = load_queries(__file__)
 _source = msgspec.json.Decoder(Source)
 _sources = msgspec.json.Decoder(list[Source])
 _claims = msgspec.json.Decoder(list[Claim])
-
-
-def normalised(url: str, pointer: str) -> str:
-    try:
-        return normalise_url(url)
-    except InvalidURL as exc:
-        raise InvalidRequest("a URL is not valid", errors=[(pointer, str(exc))]) from None
 
 
 async def find_or_create(

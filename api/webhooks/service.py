@@ -10,7 +10,7 @@ import msgspec
 from api.db import Connection, load_queries
 from api.errors import NotFound
 from api.http import check_version, make_page
-from api.sources.service import normalised
+from api.urls import normalised
 from api.webhooks.signing import new_secret
 from schemas.common import Page
 from schemas.webhooks import Delivery, Webhook, WebhookCreate, WebhookPatch, WebhookSecret

@@ -19,13 +19,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 
 from api.claimreview.controller import ClaimReviewController
 from api.db import create_pool
 from api.sourcecheck import worker
 from api.sourcecheck.controller import SourceCheckController
-from tests.conftest import LiveServer, create_key, settings_for
+from tests.conftest import LiveServer, ThreadedServer, create_key, settings_for
 from tests.integration.helpers import assert_problem, create_article, create_claim, token
 
 ALLOW = ("127.0.0.1",)
@@ -61,46 +60,33 @@ def serve(database_url: str, **overrides: Any) -> LiveServer:
     return server.start()
 
 
-class Pages:
+class Pages(ThreadedServer):
     """A web site on loopback whose pages the tests change, break, move and stall."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
         self.stalled: set[str] = set()
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                log_config=None,
-                access_log=False,
-                ws="none",
-                interface="asgi3",
-                timeout_graceful_shutdown=1,
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        super().__init__(self.app, interface="asgi3", timeout_graceful_shutdown=1)
 
-    def url(self, path: str) -> str:
-        return self.base + path
+    def at(self, path: str) -> str:
+        return self.url + path
 
     def html(self, path: str, body: str, status: int = 200) -> str:
         self.routes[path] = (status, [("content-type", "text/html; charset=utf-8")], body.encode())
-        return self.url(path)
+        return self.at(path)
 
     def raw(self, path: str, body: bytes, content_type: str) -> str:
         self.routes[path] = (200, [("content-type", content_type)], body)
-        return self.url(path)
+        return self.at(path)
 
     def redirect(self, path: str, location: str, status: int = 302) -> str:
         self.routes[path] = (status, [("location", location)], b"")
-        return self.url(path)
+        return self.at(path)
 
     def status(self, path: str, status: int) -> str:
         self.routes[path] = (status, [("content-type", "text/plain")], b"no such page")
-        return self.url(path)
+        return self.at(path)
 
     async def app(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -121,17 +107,6 @@ class Pages:
 
     def hits(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p == path)
-
-    def __enter__(self) -> Pages:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 class Listener:
@@ -352,7 +327,7 @@ async def test_redirects_are_followed_hop_by_hop_and_loops_fail(
     target = pages.html(f"/ziel/{name}", article_page("Angekommen."))
     pages.redirect(f"/a/{name}", f"/b/{name}", 301)
     start = pages.redirect(f"/b/{name}", target, 307)
-    moved = await new_source(http, pages.url(f"/a/{name}"))
+    moved = await new_source(http, pages.at(f"/a/{name}"))
     assert start
     result = await check(http, moved["id"])
     assert result["check"]["outcome"] == "ok"
@@ -361,7 +336,7 @@ async def test_redirects_are_followed_hop_by_hop_and_loops_fail(
 
     pages.redirect(f"/loop1/{name}", f"/loop2/{name}")
     pages.redirect(f"/loop2/{name}", f"/loop1/{name}")
-    looping = await new_source(http, pages.url(f"/loop1/{name}"))
+    looping = await new_source(http, pages.at(f"/loop1/{name}"))
     result = await check(http, looping["id"])
     assert result["check"]["outcome"] == "failed"
     assert "redirect loop" in result["check"]["error"]
@@ -369,7 +344,7 @@ async def test_redirects_are_followed_hop_by_hop_and_loops_fail(
 
     for i in range(5):  # a chain longer than the 3 redirects the tests allow
         pages.redirect(f"/chain{i}/{name}", f"/chain{i + 1}/{name}")
-    chain = await new_source(http, pages.url(f"/chain0/{name}"))
+    chain = await new_source(http, pages.at(f"/chain0/{name}"))
     result = await check(http, chain["id"])
     assert result["check"]["outcome"] == "failed"
     assert "more than 3 redirects" in result["check"]["error"]
@@ -392,7 +367,7 @@ async def test_a_compressed_page_is_inflated_only_up_to_the_cap(
     path = f"/bombe/{token()}"
     bomb = gzip.compress(b"Tote " * 4_000_000)  # 20 MB of text in about 20 KB
     pages.routes[path] = (200, [("content-type", "text/plain"), ("content-encoding", "gzip")], bomb)
-    source = await new_source(http, pages.url(path))
+    source = await new_source(http, pages.at(path))
     result = await check(http, source["id"])
     assert result["check"]["outcome"] == "ok"
     assert result["check"]["truncated"] is True
@@ -416,7 +391,7 @@ async def test_the_checker_says_who_it_is(http: httpx.AsyncClient, pages: Pages)
     await check(http, source["id"])
     headers = next(h for p, h in reversed(pages.requests) if p == path)
     assert headers["user-agent"] == f"claimtrack-source-check/1.0 (+{CONTACT})"
-    assert headers["host"] == pages.base.removeprefix("http://")
+    assert headers["host"] == pages.url.removeprefix("http://")
 
 
 async def test_checking_needs_an_existing_source_and_the_write_scope(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -15,28 +13,22 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-import uvicorn
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from tests.conftest import LiveServer, settings_for
+from tests.conftest import LiveServer, ThreadedServer, settings_for
 from tests.integration.helpers import assert_problem, create_article, example_url
 from tests.integration.test_events import read_all
 
 
-class Receiver:
+class Receiver(ThreadedServer):
     """A webhook endpoint: records every request; answers with the queued statuses, then 200."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.delays: list[float] = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, log_config=None, access_log=False, ws="none", interface="asgi3")
-        )
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        super().__init__(self.app, interface="asgi3")
+        self.hook = f"{self.url}/hook"
 
     async def app(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -59,17 +51,6 @@ class Receiver:
 
     def events(self) -> list[dict[str, Any]]:
         return [msgspec.json.decode(body) for _, body in self.received]
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 def sender(database_url: str, **overrides: Any) -> LiveServer:
@@ -152,7 +133,7 @@ async def test_a_subscriber_receives_every_change_signed_and_in_order(
     client: httpx.AsyncClient, sending_server: LiveServer, receiver: Receiver, subscribe: Any
 ) -> None:
     _, cursor = await read_all(client, None)
-    hook = await subscribe(receiver.url)
+    hook = await subscribe(receiver.hook)
     secret = hook["secret"]
     assert secret.startswith("whsec_")
     assert "secret" not in (await client.get(f"/v1/webhooks/{hook['webhook']['id']}")).json()
@@ -191,7 +172,7 @@ async def test_retries_after_errors_and_timeouts(
 ) -> None:
     receiver.statuses = [500, 503]
     receiver.delays = [0.0, 0.0, 2.5]  # the third attempt outlasts the 1 s timeout
-    hook = await subscribe(receiver.url, ["article.created"])
+    hook = await subscribe(receiver.hook, ["article.created"])
     article = await create_article(client)
     await wait_for(lambda: len(receiver.received) >= 1)
     assert receiver.events()[0]["data"]["id"] == article["id"]
@@ -206,7 +187,7 @@ async def test_a_webhook_that_keeps_failing_is_disabled_with_a_reason(
     client: httpx.AsyncClient, sending_server: LiveServer, receiver: Receiver, subscribe: Any
 ) -> None:
     receiver.statuses = [500] * 10
-    hook = await subscribe(receiver.url, ["article.created"])
+    hook = await subscribe(receiver.hook, ["article.created"])
     webhook_id = hook["webhook"]["id"]
     await create_article(client)
 
@@ -229,7 +210,7 @@ async def test_a_webhook_that_keeps_failing_is_disabled_with_a_reason(
 async def test_nothing_is_lost_across_a_restart(
     client: httpx.AsyncClient, database_url: str, receiver: Receiver, subscribe: Any, db: asyncpg.Connection
 ) -> None:
-    hook = await subscribe(receiver.url, ["article.*"])
+    hook = await subscribe(receiver.hook, ["article.*"])
     # No sender runs: the deliveries wait in the database.
     articles = [await create_article(client) for _ in range(3)]
     pending = await db.fetchval(
@@ -252,7 +233,7 @@ async def test_two_senders_never_deliver_twice(
     receiver: Receiver,
     subscribe: Any,
 ) -> None:
-    hook = await subscribe(receiver.url, ["source.created"])
+    hook = await subscribe(receiver.hook, ["source.created"])
     second = sender(database_url)
     try:
         made = await asyncio.gather(
@@ -274,7 +255,7 @@ async def test_two_senders_never_deliver_twice(
 async def test_a_rotated_secret_signs_alongside_the_old_one(
     client: httpx.AsyncClient, sending_server: LiveServer, receiver: Receiver, subscribe: Any
 ) -> None:
-    hook = await subscribe(receiver.url, ["article.created"])
+    hook = await subscribe(receiver.hook, ["article.created"])
     old = hook["secret"]
     rotated = await client.post(f"/v1/webhooks/{hook['webhook']['id']}/rotate-secret")
     assert rotated.status_code == 200
@@ -338,7 +319,7 @@ async def test_a_workflow_arrives_whole_across_a_receiver_outage_and_an_api_rest
 ) -> None:
     """The issue's end-to-end case: every change, signed, as the feed lists it, despite both."""
     _, cursor = await read_all(client, None)
-    hook = await subscribe(receiver.url)
+    hook = await subscribe(receiver.hook)
     receiver.statuses = [503] * 6  # the receiver is down for the first attempts
     first = sender(database_url, webhook_max_attempts=30)
     try:
