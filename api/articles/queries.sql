@@ -22,6 +22,8 @@ UPDATE articles
 SET url = $2, external_id = $3, title = $4, language = $5, outlet = $6, published_at = $7, body = $8,
     updated_by = $9, version = version + 1, updated_at = now()
 WHERE id = $1
+RETURNING id, url, external_id, title, language, outlet, published_at, body, version,
+          created_by, updated_by, created_at, updated_at
 
 -- name: article_has_history
 SELECT EXISTS (SELECT 1 FROM verifications WHERE article_id = $1)

@@ -91,8 +91,9 @@ async def update(
             new = {**dict(row), **given}
             if not any(new[f] != row[f] for f in _FIELDS):
                 return _article(await conn.fetchrow(Q["article"], article_id))
-            await conn.execute(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
-            article = _article(await conn.fetchrow(Q["article"], article_id))
+            article = _article(
+                await conn.fetchrow(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
+            )
             outbox = Outbox()
             outbox.add("article.updated", article_id, article)
             if new["body"] != row["body"]:
