@@ -1,14 +1,21 @@
-"""Small helpers the integration tests share: creating resources through the API, reading problems."""
+"""Small helpers the integration tests share: creating resources through the API, reading problems,
+waiting for a state."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, overload
 
 import asyncpg
 import httpx
 
 PROBLEM = "application/problem+json"
+
+T = TypeVar("T")
 
 # Three languages and an emoji outside the Basic Multilingual Plane: offsets are code points.
 BODY = (
@@ -16,6 +23,43 @@ BODY = (
     "Мэр заявил, что трамвай будет ходить чаще. "
     "Die Stadt 🚋 verspricht 12 neue Linien bis 2030."
 )
+
+
+@overload
+async def wait_until(
+    predicate: Callable[[], Awaitable[T]], within: float = ..., *, what: str = ..., interval: float = ...
+) -> T: ...
+@overload
+async def wait_until(
+    predicate: Callable[[], T], within: float = ..., *, what: str = ..., interval: float = ...
+) -> T: ...
+async def wait_until(
+    predicate: Callable[[], Any],
+    within: float = 30.0,
+    *,
+    what: str = "",
+    interval: float = 0.05,
+) -> Any:
+    """Poll ``predicate`` (sync or async) until it returns something truthy, and return that.
+
+    For a test that waits for the state it then asserts: other threads, processes and
+    background tasks get there at their own speed. ``within`` only bounds a failure (a pass
+    returns as soon as the state is there), so it is generous; past it an AssertionError
+    says what was awaited (``what``, else the predicate's name) and the last value seen.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            awaited = what or getattr(predicate, "__name__", "the condition")
+            raise AssertionError(
+                f"timed out after {within:g} s waiting until {awaited}; last seen: {result!r}"
+            )
+        await asyncio.sleep(interval)
 
 
 def token() -> str:

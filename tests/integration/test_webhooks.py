@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import math
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -16,17 +17,19 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.conftest import LiveServer, ThreadedServer, settings_for
-from tests.integration.helpers import assert_problem, create_article, example_url
+from tests.integration.helpers import assert_problem, create_article, example_url, wait_until
 from tests.integration.test_events import read_all
 
 
 class Receiver(ThreadedServer):
-    """A webhook endpoint: records every request; answers with the queued statuses, then 200."""
+    """A webhook endpoint: records every request it answers with 200; answers with the queued
+    statuses, then 200, after the queued delays (``math.inf``: no answer until it stops)."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.delays: list[float] = []
+        self.stopping = threading.Event()
         super().__init__(self.app, interface="asgi3")
         self.hook = f"{self.url}/hook"
 
@@ -40,7 +43,9 @@ class Receiver(ThreadedServer):
             if not message.get("more_body"):
                 break
         delay = self.delays.pop(0) if self.delays else 0.0
-        if delay:
+        if delay == math.inf:
+            await asyncio.to_thread(self.stopping.wait)
+        elif delay:
             await asyncio.sleep(delay)
         status = self.statuses.pop(0) if self.statuses else 200
         if status == 200:
@@ -52,6 +57,10 @@ class Receiver(ThreadedServer):
     def events(self) -> list[dict[str, Any]]:
         return [msgspec.json.decode(body) for _, body in self.received]
 
+    def stop(self) -> None:
+        self.stopping.set()  # the server waits for requests still held
+        super().stop()
+
 
 def sender(database_url: str, **overrides: Any) -> LiveServer:
     options: dict[str, Any] = {
@@ -59,7 +68,7 @@ def sender(database_url: str, **overrides: Any) -> LiveServer:
         "webhook_backoff_base": 0.1,
         "webhook_backoff_max": 0.5,
         "webhook_poll_seconds": 0.1,
-        "webhook_timeout": 1.0,
+        "webhook_timeout": 10.0,  # a busy machine answers late; a timeout would send twice
         "webhook_max_attempts": 4,
         **overrides,
     }
@@ -80,12 +89,39 @@ def receiver() -> Iterator[Receiver]:
         yield r
 
 
-async def wait_for(condition: Any, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
+async def deliveries_of(client: httpx.AsyncClient, webhook_id: str) -> list[dict[str, Any]]:
+    response = await client.get(f"/v1/webhooks/{webhook_id}/deliveries", params={"limit": 500})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def settled(
+    client: httpx.AsyncClient, webhook_id: str, count: int | None = None
+) -> list[dict[str, Any]]:
+    """The webhook's deliveries once none is pending (and there are ``count``): the sender records
+    an outcome after the receiver has the request, so wait for the record, not the request."""
+
+    async def final() -> list[dict[str, Any]]:
+        items = await deliveries_of(client, webhook_id)
+        done = items and all(d["status"] != "pending" for d in items) and count in (None, len(items))
+        return items if done else []
+
+    return await wait_until(final, what=f"the deliveries of webhook {webhook_id} are final")
+
+
+async def feed_listing(
+    client: httpx.AsyncClient, cursor: str, deliveries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The feed after ``cursor`` once it lists the events of these deliveries: a transaction still
+    running (the sender's holds its locks while it sends) holds the feed back until it ends."""
+    wanted = {d["event_id"] for d in deliveries}
+
+    async def listing() -> list[dict[str, Any]]:
+        feed, _ = await read_all(client, cursor)
+        return feed if wanted <= {e["id"] for e in feed} else []
+
+    return await wait_until(listing, what="the feed lists every delivered event")
 
 
 @pytest.fixture
@@ -139,9 +175,11 @@ async def test_a_subscriber_receives_every_change_signed_and_in_order(
     assert "secret" not in (await client.get(f"/v1/webhooks/{hook['webhook']['id']}")).json()
 
     await newsroom_workflow(client)
-    feed, _ = await read_all(client, cursor)
-    await wait_for(lambda: len(receiver.received) >= len(feed))
-    await asyncio.sleep(0.3)  # nothing more must arrive
+    deliveries = await settled(client, hook["webhook"]["id"])
+    assert {d["status"] for d in deliveries} == {"succeeded"}
+    feed = await feed_listing(client, cursor, deliveries)
+    # Every delivery is final, so every request is in: one per event, none twice.
+    assert len(receiver.received) == len(feed)
 
     verifier = StandardWebhook(secret)
     for headers, body in receiver.received:
@@ -161,26 +199,24 @@ async def test_a_subscriber_receives_every_change_signed_and_in_order(
 
     assert per_claim(delivered) == per_claim(feed)
 
-    deliveries = (
-        await client.get(f"/v1/webhooks/{hook['webhook']['id']}/deliveries", params={"limit": 500})
-    ).json()
-    assert {d["status"] for d in deliveries["items"]} == {"succeeded"}
-
 
 async def test_retries_after_errors_and_timeouts(
-    client: httpx.AsyncClient, sending_server: LiveServer, receiver: Receiver, subscribe: Any
+    client: httpx.AsyncClient, database_url: str, receiver: Receiver, subscribe: Any
 ) -> None:
     receiver.statuses = [500, 503]
-    receiver.delays = [0.0, 0.0, 2.5]  # the third attempt outlasts the 1 s timeout
+    receiver.delays = [0.0, 0.0, math.inf]  # the third attempt gets no answer: it times out
     hook = await subscribe(receiver.hook, ["article.created"])
-    article = await create_article(client)
-    await wait_for(lambda: len(receiver.received) >= 1)
-    assert receiver.events()[0]["data"]["id"] == article["id"]
-    deliveries = (await client.get(f"/v1/webhooks/{hook['webhook']['id']}/deliveries")).json()["items"]
-    [delivery] = deliveries
-    assert delivery["status"] == "succeeded"
+    server = sender(database_url, webhook_timeout=2.0)
+    try:
+        article = await create_article(client)
+        [delivery] = await settled(client, hook["webhook"]["id"], 1)
+    finally:
+        server.stop()
+    assert delivery["status"] == "succeeded", delivery
     assert delivery["attempts"] == 4
     assert delivery["last_status_code"] == 200
+    [(_, body)] = receiver.received  # the fourth attempt; the third is still unanswered
+    assert msgspec.json.decode(body)["data"]["id"] == article["id"]
 
 
 async def test_a_webhook_that_keeps_failing_is_disabled_with_a_reason(
@@ -194,10 +230,7 @@ async def test_a_webhook_that_keeps_failing_is_disabled_with_a_reason(
     async def disabled() -> bool:
         return not (await client.get(f"/v1/webhooks/{webhook_id}")).json()["enabled"]
 
-    deadline = time.monotonic() + 15
-    while not await disabled():
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+    await wait_until(disabled, what="the webhook is disabled")
     webhook = (await client.get(f"/v1/webhooks/{webhook_id}")).json()
     assert "failed 4 times" in webhook["disabled_reason"] and "HTTP 500" in webhook["disabled_reason"]
     failed = (await client.get(f"/v1/webhooks/{webhook_id}/deliveries", params={"status": "failed"})).json()
@@ -218,12 +251,15 @@ async def test_nothing_is_lost_across_a_restart(
         uuid.UUID(hook["webhook"]["id"]),
     )
     assert pending == 3
+    created = {a["id"] for a in articles}
     server = sender(database_url)
     try:
-        await wait_for(lambda: len(receiver.received) >= 3)
+        await wait_until(
+            lambda: {e["data"]["id"] for e in receiver.events()} == created,
+            what="the three articles were delivered",
+        )
     finally:
         server.stop()
-    assert {e["data"]["id"] for e in receiver.events()} == {a["id"] for a in articles}
 
 
 async def test_two_senders_never_deliver_twice(
@@ -240,16 +276,13 @@ async def test_two_senders_never_deliver_twice(
             *(client.post("/v1/sources", json={"url": example_url("s")}) for _ in range(40))
         )
         assert all(r.status_code == 201 for r in made)
-        await wait_for(lambda: len(receiver.received) >= 40)
-        await asyncio.sleep(0.5)
+        deliveries = await settled(client, hook["webhook"]["id"], 40)
     finally:
         second.stop()
+    assert all(d["status"] == "succeeded" and d["attempts"] == 1 for d in deliveries), deliveries
+    # All final, each sent once: every request the receiver will ever see is in.
     ids = [e["id"] for e in receiver.events()]
     assert len(ids) == len(set(ids)) == 40
-    deliveries = (
-        await client.get(f"/v1/webhooks/{hook['webhook']['id']}/deliveries", params={"limit": 100})
-    ).json()
-    assert all(d["attempts"] == 1 for d in deliveries["items"])
 
 
 async def test_a_rotated_secret_signs_alongside_the_old_one(
@@ -262,7 +295,7 @@ async def test_a_rotated_secret_signs_alongside_the_old_one(
     new = rotated.json()["secret"]
     assert new != old and rotated.json()["previous_secret_expires_at"]
     await create_article(client)
-    await wait_for(lambda: len(receiver.received) >= 1)
+    await wait_until(lambda: receiver.received, what="the receiver has the delivery")
     headers, body = receiver.received[0]
     assert len(headers["webhook-signature"].split()) == 2
     StandardWebhook(new).verify(body, headers)
@@ -324,17 +357,17 @@ async def test_a_workflow_arrives_whole_across_a_receiver_outage_and_an_api_rest
     first = sender(database_url, webhook_max_attempts=30)
     try:
         await newsroom_workflow(client)
-        await wait_for(lambda: not receiver.statuses)  # the outage was seen
+        await wait_until(lambda: not receiver.statuses, what="the outage was seen")
     finally:
         first.stop()  # the API goes away with deliveries still pending
     await newsroom_workflow(client)  # changes made while no sender runs
     second = sender(database_url, webhook_max_attempts=30)
     try:
-        feed, _ = await read_all(client, cursor)
-        await wait_for(lambda: len(receiver.received) >= len(feed), seconds=30)
-        await asyncio.sleep(0.3)
+        deliveries = await settled(client, hook["webhook"]["id"])
     finally:
         second.stop()
+    assert {d["status"] for d in deliveries} == {"succeeded"}
+    feed = await feed_listing(client, cursor, deliveries)
     verifier = StandardWebhook(hook["secret"])
     for headers, body in receiver.received:
         verifier.verify(body, headers)
