@@ -38,6 +38,7 @@ from schemas.common import (
     Url,
     Version,
 )
+from schemas.sources import ReviewRating, SourceHealth
 
 # Articles in one POST /v1/import; a batch is also bounded by the request body size (4 MiB).
 MAX_IMPORT_ARTICLES = 1_000
@@ -62,6 +63,12 @@ class SourceRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     updated_by: Actor = UNSET
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # What the source's checks and a ClaimReview import last recorded; a source imported
+    # without them is unchecked, and the checker looks at every imported source again.
+    health: SourceHealth = "unchecked"
+    checked_at: datetime | None = None
+    review_rating: ReviewRating | None = None
+    claim_reviewed: Quote | None = None
 
 
 class LinkRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -1,16 +1,20 @@
 -- name: article_claims
--- The hot path: an article's claims with their sources, in text order, orphaned claims last,
--- in one round trip. No row at all when the article does not exist.
+-- The hot path: an article's stored claim documents (migration 0007), in text order with
+-- orphaned claims last, joined into one JSON array: one range scan of
+-- claim_documents_article_idx, nothing formatted per row. No row at all when the article does
+-- not exist. $2..$5 are the keyset cursor, $6 the page size (NULL: all).
 SELECT (
-    SELECT coalesce(json_agg(page.doc ORDER BY page.orphaned, page.span_start, page.span_end, page.id), '[]')
+    SELECT '[' || coalesce(string_agg(page.doc::text, ','
+                                      ORDER BY page.span_start IS NULL, page.span_start, page.span_end, page.id),
+                           '') || ']'
     FROM (
-        SELECT cd.id, cd.span_start, cd.span_end, cd.span_start IS NULL AS orphaned, cd.doc
-        FROM claim_documents cd
-        WHERE cd.article_id = a.id
+        SELECT d.id, d.span_start, d.span_end, d.doc
+        FROM claim_documents d
+        WHERE d.article_id = a.id
           AND ($2::boolean IS NULL
-               OR (cd.span_start IS NULL, coalesce(cd.span_start, 0), coalesce(cd.span_end, 0), cd.id)
+               OR (d.span_start IS NULL, coalesce(d.span_start, 0), coalesce(d.span_end, 0), d.id)
                   > ($2, $3::integer, $4::integer, $5::uuid))
-        ORDER BY cd.span_start IS NULL, cd.span_start, cd.span_end, cd.id
+        ORDER BY d.span_start IS NULL, d.span_start, d.span_end, d.id
         LIMIT $6
     ) page
 )
@@ -103,12 +107,7 @@ SELECT claim.id, claim.article_id, $2, $7, $3, $4, $8,
         FROM claim_sources cs WHERE cs.claim_id = $1),
        $6, claim.version
 FROM claim
-RETURNING json_build_object(
-    'id', id, 'claim_id', claim_id, 'status', status, 'previous_status', previous_status,
-    'rating', CASE WHEN rating_text IS NULL THEN NULL
-                   ELSE json_build_object('value', rating_value, 'best', 5, 'worst', 1, 'text', rating_text) END,
-    'note', note, 'evidence', evidence, 'actor', actor, 'claim_version', claim_version,
-    'created_at', api_time(created_at))
+RETURNING verification_document(verifications)
 
 -- name: finish_verification
 -- The claim as it is now, and the update's events in the order a reader expects them:
@@ -139,21 +138,16 @@ SELECT doc FROM current
 -- name: list_verifications
 -- A claim's history, oldest first; NULL when the claim does not exist.
 SELECT (
-    SELECT coalesce(json_agg(json_build_object(
-        'id', v.id, 'claim_id', v.claim_id, 'status', v.status, 'previous_status', v.previous_status,
-        'rating', CASE WHEN v.rating_text IS NULL THEN NULL
-                       ELSE json_build_object('value', v.rating_value, 'best', 5, 'worst', 1,
-                                              'text', v.rating_text) END,
-        'note', v.note, 'evidence', v.evidence, 'actor', v.actor, 'claim_version', v.claim_version,
-        'created_at', api_time(v.created_at)) ORDER BY v.claim_version), '[]')
+    SELECT coalesce(json_agg(page.doc ORDER BY page.claim_version), '[]')
     FROM (
-        SELECT * FROM verifications
-        WHERE claim_id = c.id
-          AND ($2::integer IS NULL OR claim_version > $2)
-          AND ($3::text IS NULL OR actor = $3)
-        ORDER BY claim_version
+        SELECT v.claim_version, verification_document(v) AS doc
+        FROM verifications v
+        WHERE v.claim_id = c.id
+          AND ($2::integer IS NULL OR v.claim_version > $2)
+          AND ($3::text IS NULL OR v.actor = $3)
+        ORDER BY v.claim_version
         LIMIT $4
-    ) v
+    ) page
 )
 FROM claims c WHERE c.id = $1
 

@@ -29,13 +29,15 @@ RETURNING id
 -- Sources are stored once per normalised url: a url already stored keeps its row; an id taken
 -- by another url yields no row, and the caller inserts that source again under a new id.
 INSERT INTO sources (id, url, title, publisher, kind, language, published_at, archived_url, version,
-                     created_by, updated_by, created_at, updated_at)
+                     created_by, updated_by, created_at, updated_at, health, checked_at, review_rating,
+                     claim_reviewed)
 SELECT t.id, t.url, t.title, t.publisher, t.kind, t.language, t.published_at, t.archived_url, t.version,
-       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now())
+       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now()),
+       coalesce(t.health, 'unchecked'), t.checked_at, t.review_rating, t.claim_reviewed
 FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, url text, title text, publisher text, kind text, language text, published_at timestamptz,
     archived_url text, version integer, created_by text, updated_by text, created_at timestamptz,
-    updated_at timestamptz)
+    updated_at timestamptz, health text, checked_at timestamptz, review_rating jsonb, claim_reviewed text)
 ORDER BY t.url
 ON CONFLICT DO NOTHING
 
@@ -74,51 +76,20 @@ FROM jsonb_to_recordset($1::jsonb) AS t(
 
 -- name: export_articles
 -- A page of export lines, by article id: each article with its claims in text order (orphaned
--- last), their links and sources, and each claim's history, oldest first. The fields are
--- listed here, not taken from the API's documents, so that a line is exactly an ArticleRecord.
+-- last) as the API serves them (the stored documents, with their links and sources), and each
+-- claim's history, oldest first. A line is exactly an ArticleRecord.
 SELECT a.id, json_build_object(
     'id', a.id, 'url', a.url, 'external_id', a.external_id, 'title', a.title, 'language', a.language,
     'outlet', a.outlet, 'published_at', a.published_at, 'body', a.body, 'version', a.version,
     'created_by', a.created_by, 'updated_by', a.updated_by, 'created_at', a.created_at,
     'updated_at', a.updated_at,
     'claims', coalesce((
-        SELECT json_agg(json_build_object(
-            'id', c.id, 'article_id', c.article_id, 'text', c.text, 'quote', c.quote,
-            'span', CASE WHEN c.span_start IS NULL THEN NULL
-                         ELSE json_build_object('start', c.span_start, 'end', c.span_end) END,
-            'selector', json_build_object('exact', c.quote, 'prefix', c.prefix, 'suffix', c.suffix),
-            'anchor_status', c.anchor_status, 'language', c.language, 'claimant', c.claimant,
-            'claim_date', c.claim_date, 'tags', c.tags, 'status', c.status,
-            'rating', CASE WHEN c.rating_text IS NULL THEN NULL
-                           ELSE json_build_object('value', c.rating_value, 'best', 5, 'worst', 1,
-                                                  'text', c.rating_text) END,
-            'review_url', c.review_url, 'version', c.version,
-            'created_by', c.created_by, 'updated_by', c.updated_by,
-            'created_at', c.created_at, 'updated_at', c.updated_at,
-            'sources', coalesce((
-                SELECT json_agg(json_build_object(
-                    'source', json_build_object(
-                        'id', s.id, 'url', s.url, 'title', s.title, 'publisher', s.publisher,
-                        'kind', s.kind, 'language', s.language, 'published_at', s.published_at,
-                        'archived_url', s.archived_url, 'version', s.version,
-                        'created_by', s.created_by, 'updated_by', s.updated_by,
-                        'created_at', s.created_at, 'updated_at', s.updated_at),
-                    'relation', cs.relation, 'excerpt', cs.excerpt,
-                    'added_by', cs.added_by, 'added_at', cs.added_at) ORDER BY cs.added_at, cs.source_id)
-                FROM claim_sources cs JOIN sources s ON s.id = cs.source_id
-                WHERE cs.claim_id = c.id), '[]'),
-            'history', coalesce((
-                SELECT json_agg(json_build_object(
-                    'id', v.id, 'claim_id', v.claim_id, 'status', v.status,
-                    'previous_status', v.previous_status,
-                    'rating', CASE WHEN v.rating_text IS NULL THEN NULL
-                                   ELSE json_build_object('value', v.rating_value, 'best', 5, 'worst', 1,
-                                                          'text', v.rating_text) END,
-                    'note', v.note, 'evidence', v.evidence, 'actor', v.actor,
-                    'claim_version', v.claim_version, 'created_at', v.created_at) ORDER BY v.claim_version)
-                FROM verifications v WHERE v.claim_id = c.id), '[]')
-        ) ORDER BY c.span_start IS NULL, c.span_start, c.span_end, c.id)
-        FROM claims c WHERE c.article_id = a.id), '[]')
+        SELECT json_agg(
+                   d.doc::jsonb || jsonb_build_object('history', coalesce((
+                       SELECT jsonb_agg(verification_document(v)::jsonb ORDER BY v.claim_version)
+                       FROM verifications v WHERE v.claim_id = d.id), '[]'::jsonb))
+                   ORDER BY d.span_start IS NULL, d.span_start, d.span_end, d.id)
+        FROM claim_documents d WHERE d.article_id = a.id), '[]')
 ) AS doc
 FROM articles a
 WHERE $1::uuid IS NULL OR a.id > $1

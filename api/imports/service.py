@@ -283,6 +283,10 @@ def _prepare_link(prepared: Prepared, link: LinkRecord, at: str, actor: str | No
             "updated_by": _actor(source.updated_by, actor),
             "created_at": source.created_at,
             "updated_at": source.updated_at,
+            "health": source.health,
+            "checked_at": source.checked_at,
+            "review_rating": source.review_rating,
+            "claim_reviewed": source.claim_reviewed,
         },
     )
     return url

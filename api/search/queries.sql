@@ -68,7 +68,7 @@ WITH query AS (
     ) readings
 ),
 page AS (
-    SELECT c.id, c.text, c.quote, own.query, ts_rank(c.search_vector, own.query)::float8 AS rank
+    SELECT c.id, c.text, c.quote, c.language, own.query, ts_rank(c.search_vector, own.query)::float8 AS rank
     FROM query
     JOIN claims c ON c.search_vector @@ query.any_reading
     CROSS JOIN LATERAL (
@@ -89,7 +89,7 @@ SELECT coalesce(json_agg(cd.doc ORDER BY page.rank DESC, page.id DESC), '[]'),
        coalesce(json_agg(json_build_object(
            'rank', page.rank,
            'snippet', ts_headline(
-               claim_search_regconfig(cd.language),
+               claim_search_regconfig(page.language),
                replace(replace(replace(
                    CASE WHEN page.text = page.quote THEN page.text ELSE page.text || ' — ' || page.quote END,
                    '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),

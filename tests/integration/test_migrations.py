@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import asyncpg
+import msgspec
 import pytest
 
 from api.migrate import current_head, downgrade, upgrade
@@ -48,8 +49,8 @@ async def state(url: str) -> tuple[set[str], set[str], str | None]:
 async def test_down_to_base_and_up_again(fresh_database: str) -> None:
     _run_in_thread(upgrade, fresh_database)
     tables, views, revision = await state(fresh_database)
-    assert set(SCHEMA) <= tables
-    assert {"claim_documents", "source_documents"} <= views
+    assert {*SCHEMA, "claim_documents"} <= tables
+    assert "source_documents" in views
     assert revision == current_head()
 
     _run_in_thread(downgrade, fresh_database, "base")
@@ -70,5 +71,39 @@ async def test_down_to_base_and_up_again(fresh_database: str) -> None:
             article,
         )
         assert await conn.fetchval("SELECT count(*) FROM claim_documents") == 1
+    finally:
+        await conn.close()
+
+
+async def test_stored_documents_are_filled_for_existing_claims(fresh_database: str) -> None:
+    """Migration 0007 writes the document of every claim stored before it, as the view built it."""
+    _run_in_thread(upgrade, fresh_database, "0006")
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        article = await conn.fetchval(
+            "INSERT INTO articles (title, language, body) VALUES ('t', 'de', 'Ein Text mit 164 Toten')"
+            " RETURNING id"
+        )
+        claim = await conn.fetchval(
+            "INSERT INTO claims (article_id, text, quote, span_start, span_end, language, status,"
+            " rating_value, rating_text) VALUES ($1, 't', 'Text', 4, 8, 'de', 'verified', 5, 'True')"
+            " RETURNING id",
+            article,
+        )
+        source = await conn.fetchval(
+            "INSERT INTO sources (url, title) VALUES ('https://example.org/a', 'A') RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO claim_sources (claim_id, article_id, source_id, relation) VALUES ($1, $2, $3, 'supports')",
+            claim,
+            article,
+            source,
+        )
+        before = await conn.fetchval("SELECT doc::text FROM claim_documents WHERE id = $1", claim)
+        _run_in_thread(upgrade, fresh_database)
+        after = await conn.fetchval("SELECT doc::text FROM claim_documents WHERE id = $1", claim)
+        assert after is not None
+        assert msgspec.json.decode(after) == msgspec.json.decode(before)
+        assert msgspec.json.decode(after)["sources"][0]["source"]["title"] == "A"
     finally:
         await conn.close()
