@@ -56,7 +56,7 @@ def ensure_database(settings: Settings) -> str:
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (CLAIMTRACK_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (CLAIMTRACK_PORT, default 8000)")
-    parser.add_argument("--workers", type=int, help="worker processes (CLAIMTRACK_WORKERS, default 1)")
+    parser.add_argument("--workers", type=int, help="worker processes (CLAIMTRACK_WORKERS, default: one per CPU core)")
     parser.add_argument(
         "--proxy-headers",
         action="store_true",
@@ -73,7 +73,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(url)
     if not settings.database_url:
         _announce_local_admin(url, args, settings)
-    workers = args.workers if args.workers is not None else settings.workers
+    workers = serve_workers(args.workers if args.workers is not None else settings.workers)
     _prepare_metrics_folder(workers)
     try:
         uvicorn.run(
@@ -98,6 +98,21 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if exc.code != 128 + signal.SIGTERM:
             raise
     return 0
+
+
+def serve_workers(asked: int) -> int:
+    """The worker processes to start: as asked, or (0) one per core this process may use.
+
+    The API is asynchronous, so one process keeps a core busy; more processes than cores only
+    add switching. The cores come from the scheduler's affinity (a container's CPU set), not
+    the machine's count.
+    """
+    if asked > 0:
+        return asked
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _prepare_metrics_folder(workers: int) -> None:

@@ -43,7 +43,8 @@ class Settings:
     data_dir: Path = Path(".claimtrack")
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
+    # 0: one worker process per core this process may run on (serve_workers()).
+    workers: int = 0
     max_body_bytes: int = 4 * 1024 * 1024
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -104,7 +105,7 @@ class Settings:
             data_dir=Path(os.environ.get("CLAIMTRACK_DATA_DIR", ".claimtrack")),
             host=os.environ.get("CLAIMTRACK_HOST", "127.0.0.1"),
             port=_int("CLAIMTRACK_PORT", 8000),
-            workers=_int("CLAIMTRACK_WORKERS", 1),
+            workers=_int("CLAIMTRACK_WORKERS", 0),
             max_body_bytes=_int("CLAIMTRACK_MAX_BODY_BYTES", 4 * 1024 * 1024),
             pool_min_size=_int("CLAIMTRACK_POOL_MIN_SIZE", 2),
             pool_max_size=_int("CLAIMTRACK_POOL_MAX_SIZE", 10),
