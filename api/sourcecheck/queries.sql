@@ -24,12 +24,7 @@ INSERT INTO source_checks (source_id, outcome, health, previous_health, status_c
                            content_type, content_hash, title, bytes_read, truncated, error, duration_ms,
                            requested_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-RETURNING json_build_object(
-    'id', id, 'source_id', source_id, 'checked_at', checked_at, 'outcome', outcome, 'health', health,
-    'previous_health', previous_health, 'status_code', status_code, 'final_url', final_url,
-    'redirects', redirects, 'content_type', content_type, 'content_hash', content_hash, 'title', title,
-    'bytes_read', bytes_read, 'truncated', truncated, 'error', error, 'duration_ms', duration_ms,
-    'requested_by', requested_by)
+RETURNING source_check_document(source_checks)
 
 -- name: record_health
 -- After a check: the new health, baseline and failure count, and when to look again ($5
@@ -44,19 +39,14 @@ WHERE id = $1
 -- name: list_checks
 -- A source's checks, newest first; NULL when the source does not exist.
 SELECT (
-    SELECT coalesce(json_agg(json_build_object(
-        'id', k.id, 'source_id', k.source_id, 'checked_at', k.checked_at, 'outcome', k.outcome,
-        'health', k.health, 'previous_health', k.previous_health, 'status_code', k.status_code,
-        'final_url', k.final_url, 'redirects', k.redirects, 'content_type', k.content_type,
-        'content_hash', k.content_hash, 'title', k.title, 'bytes_read', k.bytes_read,
-        'truncated', k.truncated, 'error', k.error, 'duration_ms', k.duration_ms,
-        'requested_by', k.requested_by) ORDER BY k.checked_at DESC, k.id DESC), '[]')
+    SELECT coalesce(json_agg(page.doc ORDER BY page.checked_at DESC, page.id DESC), '[]')
     FROM (
-        SELECT * FROM source_checks
-        WHERE source_id = s.id
-          AND ($2::timestamptz IS NULL OR (checked_at, id) < ($2, $3::uuid))
-        ORDER BY checked_at DESC, id DESC
+        SELECT k.id, k.checked_at, source_check_document(k) AS doc
+        FROM source_checks k
+        WHERE k.source_id = s.id
+          AND ($2::timestamptz IS NULL OR (k.checked_at, k.id) < ($2, $3::uuid))
+        ORDER BY k.checked_at DESC, k.id DESC
         LIMIT $4
-    ) k
+    ) page
 )
 FROM sources s WHERE s.id = $1

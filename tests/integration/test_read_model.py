@@ -24,13 +24,14 @@ from tests.integration.helpers import (
     wait_until,
 )
 
+# Every claim without its document, document without its claim, or document that differs
+# from the one built from the tables now.
 STALE = """
-    SELECT coalesce(c.id, d.id) AS id,
-           d.doc::text AS stored, claim_document(c)::text AS rebuilt
-    FROM claims c FULL JOIN claim_documents d ON d.id = c.id
-    WHERE c.id IS NULL OR d.id IS NULL
-       OR d.doc::text IS DISTINCT FROM claim_document(c)::text
-       OR (d.article_id, d.span_start, d.span_end) IS DISTINCT FROM (c.article_id, c.span_start, c.span_end)
+    SELECT coalesce(b.id, d.id) AS id, d.doc::text AS stored, b.doc::text AS rebuilt
+    FROM claim_documents_built b FULL JOIN claim_documents d ON d.id = b.id
+    WHERE b.id IS NULL OR d.id IS NULL
+       OR d.doc::text IS DISTINCT FROM b.doc::text
+       OR (d.article_id, d.span_start, d.span_end) IS DISTINCT FROM (b.article_id, b.span_start, b.span_end)
 """
 
 
@@ -43,8 +44,8 @@ async def served_equals_rebuilt(client: httpx.AsyncClient, db: asyncpg.Connectio
     """What the hot path sends is the rebuilt documents, in text order."""
     served = (await client.get(f"/v1/articles/{article_id}/claims")).json()["items"]
     rebuilt = await db.fetchval(
-        "SELECT json_agg(claim_document(c) ORDER BY c.span_start IS NULL, c.span_start, c.span_end, c.id)"
-        " FROM claims c WHERE c.article_id = $1",
+        "SELECT json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, id)"
+        " FROM claim_documents_built WHERE article_id = $1",
         article_id,
     )
     assert served == msgspec.json.decode(rebuilt or "[]")
