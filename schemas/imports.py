@@ -39,6 +39,7 @@ from schemas.common import (
     Version,
 )
 from schemas.sources import ReviewRating, SourceHealth
+from schemas.verifications import HistoryKind, Wording
 
 # Articles in one POST /v1/import; a batch is also bounded by the request body size (4 MiB).
 MAX_IMPORT_ARTICLES = 1_000
@@ -109,11 +110,13 @@ class EvidenceRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, o
 class VerificationRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     id: UUID | None = None
     claim_id: UUID | None = None
+    kind: HistoryKind = "verdict"
     status: Status
     previous_status: Status
     rating: RatingRecord | None = None
     note: Note | None = None
     evidence: Annotated[list[EvidenceRecord], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    wording: Wording | None = None
     actor: Actor = UNSET
     claim_version: Version
     created_at: datetime | None = None

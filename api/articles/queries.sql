@@ -26,7 +26,7 @@ RETURNING id, url, external_id, title, language, outlet, published_at, body, ver
           created_by, updated_by, created_at, updated_at
 
 -- name: article_has_history
-SELECT EXISTS (SELECT 1 FROM verifications WHERE article_id = $1)
+SELECT EXISTS (SELECT 1 FROM verifications WHERE article_id = $1 AND kind = 'verdict')
 
 -- name: delete_article
 DELETE FROM articles WHERE id = $1

@@ -8,7 +8,7 @@ FROM claims c
 JOIN articles a ON a.id = c.article_id
 CROSS JOIN LATERAL (
     SELECT min(v.created_at) FILTER (WHERE v.rating_text IS NOT NULL) AS first_rated,
-           max(v.created_at) AS last_reviewed
+           max(v.created_at) FILTER (WHERE v.kind = 'verdict') AS last_reviewed
     FROM verifications v WHERE v.claim_id = c.id
 ) r
 WHERE c.id = $1
@@ -25,7 +25,7 @@ FROM claims c
 JOIN articles a ON a.id = c.article_id
 CROSS JOIN LATERAL (
     SELECT min(v.created_at) FILTER (WHERE v.rating_text IS NOT NULL) AS first_rated,
-           max(v.created_at) AS last_reviewed
+           max(v.created_at) FILTER (WHERE v.kind = 'verdict') AS last_reviewed
     FROM verifications v WHERE v.claim_id = c.id
 ) r
 WHERE c.article_id = $1 AND c.rating_text IS NOT NULL

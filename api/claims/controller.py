@@ -162,6 +162,12 @@ class ClaimController(Controller):
         "/claims/{claim_id:str}",
         operation_id="updateClaim",
         summary="Change a claim's text, quote or span, claimant, language, date, tags or review_url",
+        description=(
+            "A change of `text` or `quote` adds a `reworded` entry to the claim's history, with the "
+            "words before and after and the status unchanged. Changing `text`, `quote` or `span` of a "
+            "claim whose status is neither `unverified` nor `in_review` changes what its verdict is "
+            "about, and needs the `verify` scope as well (else 403)."
+        ),
         dto=StrictBody[ClaimPatch],
         return_dto=None,
         responses=problems(400, 401, 403, 404, 412, 413, 422),
@@ -173,7 +179,14 @@ class ClaimController(Controller):
         data: JSONBody[ClaimPatch],
         db: NamedDependency[Connection],
     ) -> Response[Claim]:
-        claim = await service.update(db, claim_id, data, if_match(request), actor_of(request))
+        claim = await service.update(
+            db,
+            claim_id,
+            data,
+            if_match(request),
+            actor_of(request),
+            may_change_verdict_subject="verify" in scopes_of(request),
+        )
         return Response(claim, headers=etag(claim.version))
 
     @delete(

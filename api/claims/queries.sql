@@ -63,7 +63,8 @@ RETURNING version
 DELETE FROM claims WHERE id = $1
 
 -- name: claim_has_history
-SELECT EXISTS (SELECT 1 FROM verifications WHERE claim_id = $1)
+-- A verdict, not a change of words alone: that is what deleting would erase.
+SELECT EXISTS (SELECT 1 FROM verifications WHERE claim_id = $1 AND kind = 'verdict')
 
 -- name: claim_links
 SELECT source_id, relation, excerpt FROM claim_sources WHERE claim_id = $1 ORDER BY added_at, source_id
@@ -101,11 +102,7 @@ WITH claim AS (
 INSERT INTO verifications (claim_id, article_id, status, previous_status, rating_value, rating_text,
                            note, evidence, actor, claim_version)
 SELECT claim.id, claim.article_id, $2, $7, $3, $4, $8,
-       (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'source_id', cs.source_id, 'relation', cs.relation, 'excerpt', cs.excerpt)
-               ORDER BY cs.added_at, cs.source_id), '[]'::jsonb)
-        FROM claim_sources cs WHERE cs.claim_id = $1),
-       $6, claim.version
+       claim_evidence($1), $6, claim.version
 FROM claim
 RETURNING verification_document(verifications)
 
@@ -134,6 +131,17 @@ written AS (
     ORDER BY e.k, e.n
 )
 SELECT doc FROM current
+
+-- name: record_rewording
+-- A change of a claim's words as a history entry: the status, the verdict and the links in
+-- force stay as they are, and the entry records the words before and after ($2). Call after
+-- the claim's update, so that it names the claim's new version. Answers the entry.
+INSERT INTO verifications (claim_id, article_id, kind, status, previous_status, rating_value, rating_text,
+                           evidence, wording, actor, claim_version)
+SELECT c.id, c.article_id, 'reworded', c.status, c.status, c.rating_value, c.rating_text,
+       claim_evidence(c.id), $2::jsonb, $3, c.version
+FROM claims c WHERE c.id = $1
+RETURNING verification_document(verifications)
 
 -- name: list_verifications
 -- A claim's history, oldest first; NULL when the claim does not exist.

@@ -13,7 +13,7 @@ from api.claims import rules
 from api.db import Connection, load_queries
 from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
 from api.events.outbox import Outbox
-from api.http import check_version, make_page
+from api.http import IfMatch, check_version, make_page
 from api.sources import service as sources
 from api.urls import normalised
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
@@ -209,7 +209,7 @@ async def create(conn: Connection, article_id: UUID, data: ClaimCreate, actor: s
     return claim
 
 
-async def _locked(conn: Connection, claim_id: UUID, expected: int | None) -> Any:
+async def _locked(conn: Connection, claim_id: UUID, expected: IfMatch | None) -> Any:
     row = await conn.fetchrow(Q["claim_for_update"], claim_id)
     if row is None:
         raise NotFound(f"claim {claim_id} does not exist")
@@ -217,9 +217,21 @@ async def _locked(conn: Connection, claim_id: UUID, expected: int | None) -> Any
     return row
 
 
+# Statuses under which a claim's words may change without the verify scope: no verdict yet.
+_OPEN_STATUSES = frozenset({"unverified", "in_review"})
+
+
 async def update(
-    conn: Connection, claim_id: UUID, data: ClaimPatch, expected: int | None, actor: str | None
+    conn: Connection,
+    claim_id: UUID,
+    data: ClaimPatch,
+    expected: IfMatch | None,
+    actor: str | None,
+    *,
+    may_change_verdict_subject: bool,
 ) -> Claim:
+    """A PATCH of a claim. New words are recorded in its history (a ``reworded`` entry); new
+    words or a new place for a claim with a verdict need ``may_change_verdict_subject``."""
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
         new = dict(row)
@@ -231,38 +243,69 @@ async def update(
             url = given["review_url"]
             new["review_url"] = normalised(url, "/review_url") if url else None
         if {"quote", "span", "prefix", "suffix"} & given.keys():
+            # A span given is a SpanIn; null (a span removed) and UNSET are not Structs.
             span = (data.span.start, data.span.end) if isinstance(data.span, msgspec.Struct) else None
             quote = given.get("quote", None if span is not None else row["quote"])
             new["quote"], where = place(
                 row["body"], quote, span, given.get("prefix"), given.get("suffix"), ""
             )
             new.update(span_start=where.start, span_end=where.end, prefix=where.prefix, suffix=where.suffix)
-        if new != dict(row):
-            await conn.execute(
-                Q["update_claim"],
-                claim_id,
-                new["text"],
-                new["quote"],
-                new["span_start"],
-                new["span_end"],
-                new["prefix"],
-                new["suffix"],
-                new["language"],
-                new["claimant"],
-                new["claim_date"],
-                new["tags"],
-                new["review_url"],
-                actor,
+        if new == dict(row):
+            return await get(conn, claim_id)
+        subject = ("text", "quote", "span_start", "span_end")
+        if (
+            row["status"] not in _OPEN_STATUSES
+            and not may_change_verdict_subject
+            and any(new[k] != row[k] for k in subject)
+        ):
+            raise Forbidden(
+                f"the claim is {row['status']}: changing its text, quote or span changes what the "
+                "verdict is about and needs the verify scope"
             )
-            claim = await get(conn, claim_id)
-            outbox = Outbox()
-            outbox.add("claim.updated", claim_id, claim)
-            await outbox.flush(conn)
-            return claim
-        return await get(conn, claim_id)
+        await conn.execute(
+            Q["update_claim"],
+            claim_id,
+            new["text"],
+            new["quote"],
+            new["span_start"],
+            new["span_end"],
+            new["prefix"],
+            new["suffix"],
+            new["language"],
+            new["claimant"],
+            new["claim_date"],
+            new["tags"],
+            new["review_url"],
+            actor,
+        )
+        outbox = Outbox()
+        if (new["text"], new["quote"]) != (row["text"], row["quote"]):
+            entry = await record_rewording(conn, claim_id, row, new["text"], new["quote"], actor)
+            outbox.add("verification.created", claim_id, entry)
+        claim = await get(conn, claim_id)
+        outbox.add("claim.updated", claim_id, claim)
+        await outbox.flush(conn)
+        return claim
 
 
-async def delete(conn: Connection, claim_id: UUID, expected: int | None, *, may_erase_history: bool) -> None:
+async def record_rewording(
+    conn: Connection, claim_id: UUID, old: Any, text: str, quote: str, actor: str | None
+) -> msgspec.Raw:
+    """The history entry of a change of the claim's words (old: the row before); call after the
+    claim's update. Answers the entry as the API returns it."""
+    wording = {
+        "text_before": old["text"],
+        "text_after": text,
+        "quote_before": old["quote"],
+        "quote_after": quote,
+    }
+    recorded: str = await conn.fetchval(Q["record_rewording"], claim_id, wording, actor)
+    return msgspec.Raw(recorded.encode())
+
+
+async def delete(
+    conn: Connection, claim_id: UUID, expected: IfMatch | None, *, may_erase_history: bool
+) -> None:
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
         if not may_erase_history and await conn.fetchval(Q["claim_has_history"], claim_id):
@@ -274,7 +317,7 @@ async def delete(conn: Connection, claim_id: UUID, expected: int | None, *, may_
 
 
 async def link(
-    conn: Connection, claim_id: UUID, data: LinkIn, expected: int | None, actor: str | None
+    conn: Connection, claim_id: UUID, data: LinkIn, expected: IfMatch | None, actor: str | None
 ) -> tuple[Claim, bool]:
     """Link a source (created=True), or change an existing link's relation and excerpt."""
     outbox = Outbox()
@@ -308,7 +351,7 @@ def _emit_links(outbox: Outbox, claim: Claim, changed: dict[UUID, bool]) -> None
 
 
 async def unlink(
-    conn: Connection, claim_id: UUID, source_id: UUID, expected: int | None, actor: str | None
+    conn: Connection, claim_id: UUID, source_id: UUID, expected: IfMatch | None, actor: str | None
 ) -> int:
     """Remove a link; returns the claim's new version."""
     async with conn.transaction():
@@ -332,7 +375,7 @@ async def _links(conn: Connection, claim_id: UUID) -> dict[UUID, dict[str, Any]]
 
 
 async def verify(
-    conn: Connection, claim_id: UUID, data: VerificationCreate, expected: int | None, actor: str | None
+    conn: Connection, claim_id: UUID, data: VerificationCreate, expected: IfMatch | None, actor: str | None
 ) -> VerificationResult:
     """One verification update: links, the history row and the claim change, in one transaction.
 

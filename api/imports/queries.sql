@@ -66,13 +66,14 @@ FROM jsonb_to_recordset($1::jsonb) AS t(
 
 -- name: insert_verifications
 -- The history as it was: the append-only trigger refuses UPDATE and DELETE, never INSERT.
-INSERT INTO verifications (id, claim_id, article_id, status, previous_status, rating_value, rating_text,
-                           note, evidence, actor, claim_version, created_at)
-SELECT t.id, t.claim_id, t.article_id, t.status, t.previous_status, t.rating_value, t.rating_text, t.note,
-       t.evidence, t.actor, t.claim_version, coalesce(t.created_at, now())
+INSERT INTO verifications (id, claim_id, article_id, kind, status, previous_status, rating_value, rating_text,
+                           note, evidence, wording, actor, claim_version, created_at)
+SELECT t.id, t.claim_id, t.article_id, t.kind, t.status, t.previous_status, t.rating_value, t.rating_text,
+       t.note, t.evidence, t.wording, t.actor, t.claim_version, coalesce(t.created_at, now())
 FROM jsonb_to_recordset($1::jsonb) AS t(
-    id uuid, claim_id uuid, article_id uuid, status text, previous_status text, rating_value smallint,
-    rating_text text, note text, evidence jsonb, actor text, claim_version integer, created_at timestamptz)
+    id uuid, claim_id uuid, article_id uuid, kind text, status text, previous_status text, rating_value smallint,
+    rating_text text, note text, evidence jsonb, wording jsonb, actor text, claim_version integer,
+    created_at timestamptz)
 
 -- name: export_articles
 -- A page of export lines, by article id: each article with its claims in text order (orphaned

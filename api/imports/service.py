@@ -201,12 +201,18 @@ def _prepare_claim(
         vat = f"{at}/history/{k}"
         if entry.claim_id is not None and entry.claim_id != claim.id:
             raise _invalid(f"{vat}/claim_id", "a history entry's claim_id must be its claim's id")
-        if entry.status == "unverified":
+        if entry.status == "unverified" and entry.kind == "verdict":
             raise RuleBroken(
                 "invalid-transition",
                 "no verification update sets a claim back to unverified",
                 errors=[(f"{vat}/status", "unverified is only the status of a new claim")],
             )
+        if entry.kind == "reworded" and (entry.wording is None or entry.status != entry.previous_status):
+            raise _invalid(
+                f"{vat}/wording", "a reworded entry has its wording and keeps the status it found"
+            )
+        if entry.kind == "verdict" and entry.wording is not None:
+            raise _invalid(f"{vat}/wording", "only a reworded entry has a wording")
         if entry.claim_version in versions:
             raise _invalid(f"{vat}/claim_version", "two history entries have this claim_version")
         if claim.version is not None and entry.claim_version > claim.version:
@@ -226,6 +232,8 @@ def _prepare_claim(
                     {"source_id": e.source_id, "relation": e.relation, "excerpt": e.excerpt}
                     for e in entry.evidence
                 ],
+                "kind": entry.kind,
+                "wording": entry.wording,
                 "actor": _actor(entry.actor, actor),
                 "claim_version": entry.claim_version,
                 "created_at": entry.created_at,

@@ -262,6 +262,8 @@ def seed_history(api: Client) -> None:
     api.link_source(tram_ru, LinkIn(source_id=denial.id, relation="refutes", excerpt="nein"))
     api.submit_verification(api.get_claim(tram_ru.id), VerificationCreate(status="false"))
     api.update_claim(bus, ClaimPatch(tags=["bus"]))
+    # New words: a reworded entry in the history, exported and imported like a verdict.
+    api.update_claim(api.get_claim(bus.id), ClaimPatch(text="Bus 7 fällt weg"))
     # A new body without the bus sentence leaves that claim orphaned.
     api.update_article(api.get_article(article.id), ArticlePatch(body=BODY))
 
@@ -281,6 +283,7 @@ async def test_export_import_into_an_empty_database_gives_the_same_records(
     first = [_record.decode(line) for line in exported.read_bytes().splitlines()]
     assert any(c.anchor_status == "orphaned" for a in first for c in a.claims)
     assert any(len(c.history) == 2 and c.sources and c.sources[0].excerpt for a in first for c in a.claims)
+    assert any(h.kind == "reworded" and h.wording for a in first for c in a.claims for h in c.history)
 
     server, url = empty_server
     admin = await create_key(url, "restorer", ALL_SCOPES)
