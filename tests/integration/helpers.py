@@ -27,11 +27,15 @@ BODY = (
 
 @overload
 async def wait_until(
-    predicate: Callable[[], Awaitable[T]], within: float = ..., *, what: str = ..., interval: float = ...
+    predicate: Callable[[], Awaitable[T | None]],
+    within: float = ...,
+    *,
+    what: str = ...,
+    interval: float = ...,
 ) -> T: ...
 @overload
 async def wait_until(
-    predicate: Callable[[], T], within: float = ..., *, what: str = ..., interval: float = ...
+    predicate: Callable[[], T | None], within: float = ..., *, what: str = ..., interval: float = ...
 ) -> T: ...
 async def wait_until(
     predicate: Callable[[], Any],
@@ -40,7 +44,8 @@ async def wait_until(
     what: str = "",
     interval: float = 0.05,
 ) -> Any:
-    """Poll ``predicate`` (sync or async) until it returns something truthy, and return that.
+    """Poll ``predicate`` (sync or async) until it returns something truthy, and return that
+    (``None`` stands for "not yet", so a predicate may return the thing it waited for).
 
     For a test that waits for the state it then asserts: other threads, processes and
     background tasks get there at their own speed. ``within`` only bounds a failure (a pass

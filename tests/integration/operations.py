@@ -13,12 +13,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import ROOT, new_database
+from tests.integration.helpers import wait_until
 
 
 def migrated_database(server_url: str, purpose: str) -> contextlib.AbstractContextManager[str]:
@@ -72,17 +72,21 @@ class Serving:
     def output(self) -> str:
         return self._log.read_text()
 
-    def wait_until_ready(self, within: float = 30) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
+    async def ready(self) -> None:
+        """Wait until it answers /ready with 200; fails at once if the process ends."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
+
+            async def answers() -> bool:
+                assert self.process.poll() is None, self.output()
+                try:
+                    return (await http.get("/ready")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
             try:
-                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("claimtrack serve did not come up:\n" + self.output())
+                await wait_until(answers, what="claimtrack serve answers /ready with 200")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{self.output()}") from None
 
     def __enter__(self) -> Serving:
         return self

@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from helpers import wait_until
 from operations import migrated_database
 
 from tests.conftest import LiveServer, _run, create_key, settings_for
@@ -153,16 +154,24 @@ class Load:
         tls = ssl.create_default_context()
         await asyncio.gather(*(self.worker(n, tls) for n in range(WORKERS)))
 
+    def writing(self) -> bool:
+        """Sources and articles have been created: the load is under way."""
+        return {o.created[0] for o in self.outcomes if o.created} == {"sources", "articles"}
 
-async def _wait_for(http: httpx.AsyncClient, path: str, status: int, within: float) -> float:
+    def answered_since(self, moment: float) -> int:
+        """How many requests begun at ``moment`` or later have been answered."""
+        return sum(o.started >= moment for o in self.outcomes)
+
+
+async def _seconds_until(http: httpx.AsyncClient, path: str, status: int, within: float) -> float:
     """Seconds until ``path`` answers ``status``; fails after ``within``."""
     started = time.monotonic()
-    while True:
-        response = await http.get(path)
-        if response.status_code == status:
-            return time.monotonic() - started
-        assert time.monotonic() - started < within, (path, response.status_code, response.text)
-        await asyncio.sleep(0.05)
+
+    async def answers() -> bool:
+        return (await http.get(path)).status_code == status
+
+    await wait_until(answers, within, what=f"{path} answers {status}")
+    return time.monotonic() - started
 
 
 @dataclass
@@ -196,22 +205,32 @@ async def test_the_api_answers_503_while_postgresql_is_down_and_recovers_by_itse
     load = Load(server.url, token)
     running = asyncio.create_task(load.run())
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as probe:
-        await _wait_for(probe, "/ready", 200, within=5)
-        await asyncio.sleep(0.5)
+        await _seconds_until(probe, "/ready", 200, within=30)
+        await wait_until(load.writing, what="the load writes")
 
         await asyncio.to_thread(postgres.stop)
         stopped_at = time.monotonic()
-        unready_after = await _wait_for(probe, "/ready", 503, within=REQUEST_BOUND)
+        unready_after = await _seconds_until(probe, "/ready", 503, within=REQUEST_BOUND)
         ready_body = (await probe.get("/ready")).json()
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # the database stays down a while
+        # and at least until the load has been refused, so that "during" below is never empty.
+        await wait_until(
+            lambda: any(o.status == 503 and o.started >= stopped_at for o in load.outcomes),
+            what="a request begun after the stop was answered 503",
+        )
         assert (await probe.get("/ready")).status_code == 503
         assert (await probe.get("/health")).status_code == 200
 
         restarting_at = time.monotonic()
         await asyncio.to_thread(postgres.start)
         started_at = time.monotonic()
-        ready_after = await _wait_for(probe, "/ready", 200, within=RECOVERY_BOUND)
-        await asyncio.sleep(1.2)
+        ready_after = await _seconds_until(probe, "/ready", 200, within=RECOVERY_BOUND)
+        # Two answers per worker begun half a second after /ready said 200 (the "last second" below);
+        # among any two requests in a row of one worker is a write.
+        await wait_until(
+            lambda: load.answered_since(started_at + ready_after + 0.5) >= 2 * WORKERS,
+            what="the load was answered again for a while",
+        )
     load.stop.set()
     await running
 
@@ -281,7 +300,7 @@ async def test_requests_to_a_frozen_postgresql_give_up_within_the_timeouts(serve
     load = Load(served.api.url, served.token)
     running = asyncio.create_task(load.run())
     postmaster = psutil.Process(served.postgres.server.get_pid())
-    await asyncio.sleep(0.5)
+    await wait_until(load.writing, what="the load writes")
     frozen_at = time.monotonic()
     # The postmaster first, so that it forks no backend after its children are listed.
     postmaster.suspend()
@@ -297,7 +316,10 @@ async def test_requests_to_a_frozen_postgresql_give_up_within_the_timeouts(serve
         for process in frozen:
             process.resume()
     thawed_at = time.monotonic()
-    await asyncio.sleep(1.5)
+    await wait_until(
+        lambda: load.answered_since(thawed_at + 1.0) >= 2 * WORKERS,
+        what="the load was answered for a while after the thaw",
+    )
     load.stop.set()
     await running
 

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from tests.conftest import create_key
-from tests.integration.helpers import assert_problem, create_article, example_url
+from tests.integration.helpers import assert_problem, create_article, example_url, wait_until
 
 
 async def test_a_retry_replays_the_stored_response(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
@@ -84,12 +84,13 @@ async def test_while_the_first_runs_a_retry_is_409(
         first = asyncio.create_task(
             client.post(f"/v1/claims/{claim['id']}/verifications", json=update, headers=key)
         )
-        for _ in range(100):
-            if await db.fetchval(
+        # The key is taken before the request's own transaction, which then waits for the row.
+        await wait_until(
+            lambda: db.fetchval(
                 "SELECT count(*) FROM idempotency_keys WHERE key = $1", key["Idempotency-Key"]
-            ):
-                break
-            await asyncio.sleep(0.02)
+            ),
+            what="the first request holds the key",
+        )
         second = await client.post(f"/v1/claims/{claim['id']}/verifications", json=update, headers=key)
         assert_problem(second, 409, "conflict")
         assert second.headers["retry-after"]

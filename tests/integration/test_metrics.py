@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import asyncpg
 import httpx
 import psutil
 import pytest
-from helpers import create_article, create_source, example_url
+from helpers import create_article, create_source, example_url, wait_until
 from operations import Serving, migrated_database
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -154,7 +153,14 @@ async def test_pool_gauges_and_database_errors_while_the_only_connection_is_held
         await transaction.start()
         await lock.execute("SELECT 1 FROM sources WHERE id = $1 FOR UPDATE", uuid.UUID(source["id"]))
         patch = asyncio.create_task(admin.patch(f"/v1/sources/{source['id']}", json={"title": "Gesperrt"}))
-        await asyncio.sleep(0.3)
+        # pg_locks is read afresh by every statement, also inside this transaction.
+        await wait_until(
+            lambda: lock.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks"
+                " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+            ),
+            what="the PATCH waits for the row lock, holding the only connection",
+        )
         starved = await admin.get("/v1/sources")
         during = await scrape(admin)
         await transaction.rollback()
@@ -181,26 +187,29 @@ def _worker_files(folder: str, pattern: str) -> set[int]:
     return {int(p.stem.rsplit("_", 1)[-1]) for p in Path(folder).glob(pattern)}
 
 
-async def _replaced(serving: Serving, killed: int, within: float = 10) -> None:
+async def _replaced(serving: Serving, killed: int) -> None:
     parent = psutil.Process(serving.process.pid)
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+
+    def replaced() -> bool:
         workers = {child.pid for child in parent.children()}
-        if killed not in workers and len(workers) >= 2:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("uvicorn did not replace the killed worker")
+        return killed not in workers and len(workers) >= 2
+
+    await wait_until(replaced, what="uvicorn replaced the killed worker")
 
 
 async def test_several_workers_are_counted_together(database_url: str) -> None:
     """`claimtrack serve --workers 2`: whichever worker answers the scrape, it reports all of them."""
     token = await create_key(database_url, f"ops-{uuid.uuid4().hex[:6]}", ["read", "admin"])
+
+    def requests(samples: Samples) -> float:
+        return value(samples, "claimtrack_http_requests_total", method="GET", route="/health", status="200")
+
     with tempfile.TemporaryDirectory(prefix="claimtrack-metrics-") as folder:
         # An earlier run's values are wiped at start, not added.
         (Path(folder) / "counter_1.db").write_bytes(b"left over")
         env = {"PROMETHEUS_MULTIPROC_DIR": folder}
         with Serving(database_url, "--workers", "2", env=env) as serving:
-            await asyncio.to_thread(serving.wait_until_ready)
+            await serving.ready()
             stale_kept = (Path(folder) / "counter_1.db").exists()
             # A new connection for each request, so that both workers get some.
             fresh = httpx.Limits(max_keepalive_connections=0)
@@ -208,6 +217,12 @@ async def test_several_workers_are_counted_together(database_url: str) -> None:
             async with httpx.AsyncClient(base_url=serving.url, headers=headers, limits=fresh) as http:
                 for _ in range(20):
                     assert (await http.get("/health")).status_code == 200
+
+                # A worker counts a request after its answer has gone; the other may be asked first.
+                async def all_counted() -> bool:
+                    return requests(await scrape(http)) == 20
+
+                await wait_until(all_counted, what="the workers counted all 20 requests")
                 scrapes = [await scrape(http) for _ in range(4)]
 
                 # A worker killed outright: uvicorn starts another, and the next scrape no
@@ -222,9 +237,6 @@ async def test_several_workers_are_counted_together(database_url: str) -> None:
             serving.process.send_signal(signal.SIGTERM)
             exit_code = await asyncio.to_thread(serving.process.wait, 30)
             log = serving.output()
-
-    def requests(samples: Samples) -> float:
-        return value(samples, "claimtrack_http_requests_total", method="GET", route="/health", status="200")
 
     assert [requests(s) for s in scrapes] == [20.0] * 4
     assert all(value(s, "claimtrack_db_pool_connections") >= 1 for s in scrapes)

@@ -164,7 +164,12 @@ class Tab:
 async def tab(browser: Any, review_server: LiveServer) -> AsyncIterator[Tab]:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="de-DE")
     page = await context.new_page()
-    page.set_default_timeout(10_000)
+    # What the page shows comes after requests and the feed's poll: wait for it generously
+    # (a deadline only bounds a failure).
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=30_000)
+    page.set_default_timeout(30_000)
     opened = Tab(page, review_server.url)
     yield opened
     await context.close()
@@ -424,7 +429,7 @@ async def test_changes_by_another_desk_appear_without_reloading(
         json={"status": "false", "sources": [{"source_id": source["id"], "relation": "refutes"}]},
     )
     assert response.status_code == 201, response.text
-    await expect(bridge).to_have_class(re.compile(r"\bst-false\b"), timeout=8_000)
+    await expect(bridge).to_have_class(re.compile(r"\bst-false\b"))
     await expect(page.locator("#messages")).to_contain_text("Claim 4 is now False")
     await expect(page.locator("#detail-sources")).to_contain_text("refutes")
     await expect(page.locator("#detail-history li").last).to_contain_text("False")

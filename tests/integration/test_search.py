@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
 import httpx
-from helpers import assert_problem, create_article, create_claim, create_source, example_url, verify, walk
+from helpers import (
+    assert_problem,
+    create_article,
+    create_claim,
+    create_source,
+    example_url,
+    verify,
+    wait_until,
+    walk,
+)
 
 # Claims of the seed article (the quote as it stands in the body, the claim as phrased).
 SEED_CLAIMS = {
@@ -280,18 +290,21 @@ async def test_keyset_pages_neither_skip_nor_repeat_while_claims_are_inserted(
         existing.add(claim["id"])
 
     inserting = True
+    added: set[str] = set()
 
-    async def insert_meanwhile() -> set[str]:
-        added = set()
+    async def insert_meanwhile() -> None:
         while inserting:
             claim = await create_claim(
                 client, article["id"], text=f"Neu {word}", quote=word, prefix="Eins ", tags=[tag]
             )
             added.add(claim["id"])
             await asyncio.sleep(0)
-        return added
+
+    def inserted_more_than(count: int) -> bool:
+        return len(added) > count
 
     for params in ({"sort": "updated_at"}, {"sort": "created_at"}, {"q": word}):
+        added.clear()
         inserter = asyncio.create_task(insert_meanwhile())
         seen: list[str] = []
         cursor = None
@@ -304,11 +317,12 @@ async def test_keyset_pages_neither_skip_nor_repeat_while_claims_are_inserted(
             page = response.json()
             seen.extend(c["id"] for c in page["items"])
             cursor = page["next_cursor"]
-            await asyncio.sleep(0.01)  # let inserts land between pages
             if cursor is None:
                 break
+            # Another claim lands before the next page is read.
+            await wait_until(partial(inserted_more_than, len(added)), what="a claim was inserted")
         inserting = False
-        added = await inserter
+        await inserter
         inserting = True
         assert added, "no claim was inserted while paging"
         assert len(seen) == len(set(seen)), f"a claim came twice ({params})"

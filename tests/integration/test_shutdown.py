@@ -9,7 +9,7 @@ import uuid
 
 import asyncpg
 import httpx
-from helpers import article_with_claim, etag_of
+from helpers import article_with_claim, etag_of, wait_until
 from operations import Serving, refuses_connections
 
 from api.cli import GRACEFUL_SHUTDOWN_SECONDS
@@ -17,17 +17,13 @@ from api.cli import GRACEFUL_SHUTDOWN_SECONDS
 IN_FLIGHT = 3
 
 
-async def _waiting_on_locks(db: asyncpg.Connection, count: int, within: float = 10) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        waiting = await db.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND application_name = 'claimtrack' AND wait_event_type = 'Lock'"
-        )
-        if waiting >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"fewer than {count} requests came to wait on the lock")
+async def _waiting_on_locks(db: asyncpg.Connection, count: int) -> bool:
+    """At least ``count`` of the API's connections wait on a lock."""
+    waiting: int = await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = 'claimtrack' AND wait_event_type = 'Lock'"
+    )
+    return waiting >= count
 
 
 async def test_sigterm_lets_requests_in_flight_finish_and_exits_0(
@@ -36,7 +32,7 @@ async def test_sigterm_lets_requests_in_flight_finish_and_exits_0(
     _, claim = await article_with_claim(client)
     path = f"/v1/claims/{claim['id']}"
     with Serving(database_url) as serving:
-        await asyncio.to_thread(serving.wait_until_ready)
+        await serving.ready()
         lock = await asyncpg.connect(database_url)
         clients = [
             httpx.AsyncClient(base_url=serving.url, headers=client.headers, timeout=60) for _ in range(3)
@@ -50,16 +46,23 @@ async def test_sigterm_lets_requests_in_flight_finish_and_exits_0(
                 asyncio.create_task(http.patch(path, json={"tags": [f"in-flight-{i}"]}))
                 for i, http in enumerate(clients)
             ]
-            await _waiting_on_locks(db, IN_FLIGHT)
+            await wait_until(
+                lambda: _waiting_on_locks(db, IN_FLIGHT), what=f"{IN_FLIGHT} requests wait on the row lock"
+            )
 
             serving.process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
-            # The listening socket closes at once: new connections are refused...
-            while not refuses_connections(serving.port):
-                assert time.monotonic() - signalled < 3, "still accepting connections after SIGTERM"
-                await asyncio.sleep(0.05)
-            # ...while the requests in flight wait on, not cut.
+            # The listening socket closes (well within the graceful period): new connections are
+            # refused...
+            await wait_until(
+                lambda: refuses_connections(serving.port),
+                GRACEFUL_SHUTDOWN_SECONDS / 2,
+                what="new connections are refused after SIGTERM",
+            )
+            # ...while the requests in flight wait on, not cut: they stay in flight a while,
+            # and only the lock held here keeps them from finishing.
             await asyncio.sleep(0.5)
+            assert await _waiting_on_locks(db, IN_FLIGHT)
             assert not any(task.done() for task in in_flight)
             assert serving.process.poll() is None
 

@@ -25,7 +25,7 @@ from api.db import create_pool
 from api.sourcecheck import worker
 from api.sourcecheck.controller import SourceCheckController
 from tests.conftest import LiveServer, ThreadedServer, create_key, settings_for
-from tests.integration.helpers import assert_problem, create_article, create_claim, token
+from tests.integration.helpers import assert_problem, create_article, create_claim, token, wait_until
 
 ALLOW = ("127.0.0.1",)
 CONTACT = "mailto:desk@example.org"
@@ -117,19 +117,31 @@ class Listener:
         self.sock.bind((host, 0))
         self.sock.listen(16)
         self.sock.settimeout(0.1)
-        self.url = f"http://{host}:{self.sock.getsockname()[1]}"
-        self.connections = 0
+        self.address = self.sock.getsockname()
+        self.url = f"http://{host}:{self.address[1]}"
+        self.peers: list[tuple[str, int]] = []  # of the connections accepted, in order
+        self._markers: set[tuple[str, int]] = set()
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._accept, daemon=True)
 
     def _accept(self) -> None:
         while not self._stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, peer = self.sock.accept()
             except (TimeoutError, OSError):
                 continue
-            self.connections += 1
+            self.peers.append(peer)
             conn.close()
+
+    async def contacts(self) -> int:
+        """How many connections were made to it before now. The kernel queues connections in
+        the order they were made and the listener takes them in that order, so once one made
+        here last is taken, every earlier one has been counted."""
+        with socket.create_connection(self.address, timeout=5) as marker:
+            mine = marker.getsockname()
+            self._markers.add(mine)
+            await wait_until(lambda: mine in self.peers, what="the listener took the connection made last")
+        return sum(peer not in self._markers for peer in self.peers[: self.peers.index(mine)])
 
     def __enter__(self) -> Listener:
         self.thread.start()
@@ -433,8 +445,7 @@ async def test_a_private_address_is_never_contacted_directly_or_by_redirect(
     assert result["check"]["redirects"] == 1
     assert pages.hits(f"/umleitung/{name}") == 1
 
-    await asyncio.sleep(0.3)
-    assert private_listener.connections == 0, "a private address was contacted"
+    assert await private_listener.contacts() == 0, "a private address was contacted"
     refused = await db.fetchval(
         "SELECT count(*) FROM source_checks WHERE source_id = any($1::uuid[]) AND outcome = 'refused'",
         [uuid.UUID(direct["id"]), uuid.UUID(sneaky["id"])],
