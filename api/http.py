@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -13,7 +14,12 @@ from litestar.params import QueryParameter
 
 from api.errors import InvalidRequest, PreconditionFailed
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+# One element of the If-Match list and the comma after it: an entity tag, weak or strong, or a
+# bare version number as people type it by hand; empty elements are allowed (RFC 9110 5.6.1).
+_IF_MATCH_ELEMENT = re.compile(
+    r'[ \t]*(?:(?P<weak>W/)?"(?P<tag>[\x21\x23-\x7e\x80-\xff]*)"|(?P<bare>\d{1,9}))?[ \t]*(?:,|$)'
+)
+_VERSION = re.compile(r"\d{1,9}")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # The paging parameters every list endpoint takes.
@@ -23,22 +29,60 @@ Cursor = Annotated[
 ]
 
 
-def if_match(request: Request[Any, Any, Any]) -> int | None:
-    """The version the client says it has, or None when it sent no If-Match (or ``*``)."""
-    raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
+@dataclass(frozen=True, slots=True)
+class IfMatch:
+    """The versions an If-Match header accepts: those its strong entity tags name.
+
+    RFC 9110 13.1.1: If-Match compares strongly, so a weak tag (``W/"3"``) never matches; it
+    is remembered only to say so when nothing matched.
+    """
+
+    versions: frozenset[int]
+    weak: bool = False
+
+
+def if_match(request: Request[Any, Any, Any]) -> IfMatch | None:
+    """What the client says the resource must be at; None without If-Match, or for ``*``
+    (every resource these routes change exists, else they answer 404)."""
+    fields = request.headers.getall("if-match", [])
+    if not fields:
         return None
-    match = _IF_MATCH.match(raw)
-    if match is None:
-        raise PreconditionFailed('If-Match must be a version as the ETag gives it, e.g. "3"')
-    return int(match.group(1))
+    raw = ", ".join(fields)
+    if raw.strip() == "*":
+        return None
+    versions: set[int] = set()
+    weak = False
+    at = 0
+    while at < len(raw):
+        element = _IF_MATCH_ELEMENT.match(raw, at)
+        if element is None or element.end() == at:
+            raise PreconditionFailed(
+                'If-Match must be "*" or a list of entity tags as the ETag gives them, e.g. "3"'
+            )
+        tag = element["tag"] if element["tag"] is not None else element["bare"]
+        if element["weak"]:
+            weak = True
+        elif tag is not None and _VERSION.fullmatch(tag):
+            versions.add(int(tag))
+        at = element.end()
+    return IfMatch(frozenset(versions), weak)
 
 
-def check_version(expected: int | None, current: int) -> None:
-    if expected is not None and expected != current:
-        raise PreconditionFailed(
-            f"the resource is at version {current}, not {expected}", current_version=current
+def check_version(expected: IfMatch | None, current: int) -> None:
+    """412 unless If-Match accepts ``current``; called after the row is locked."""
+    if expected is None or current in expected.versions:
+        return
+    if expected.versions:
+        named = " or ".join(str(v) for v in sorted(expected.versions))
+        detail = f"the resource is at version {current}, not {named}"
+    elif expected.weak:
+        detail = (
+            f'If-Match compares strongly and a weak tag (W/"…") never matches; the resource is at '
+            f'version {current}, ETag "{current}"'
         )
+    else:
+        detail = f"the resource is at version {current}; If-Match names no version"
+    raise PreconditionFailed(detail, current_version=current)
 
 
 def etag(version: int) -> dict[str, str]:
@@ -84,7 +128,10 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope (forbidden)",
     404: "Not found (not-found)",
     409: "Conflict with an existing resource; existing_id names it (conflict)",
-    412: "If-Match names a version that is not the current one (precondition-failed)",
+    412: (
+        "If-Match names no current version: a stale version, or only weak tags, which never match "
+        "(precondition-failed)"
+    ),
     413: "The request body is too large (payload-too-large)",
     422: (
         "A rule is broken: evidence-required, invalid-transition, quote-not-found, quote-ambiguous, "

@@ -13,7 +13,7 @@ from api.claims import service as claims
 from api.db import Connection, load_queries
 from api.errors import Conflict, Forbidden, NotFound
 from api.events.outbox import Outbox
-from api.http import check_version, make_page
+from api.http import IfMatch, check_version, make_page
 from api.urls import normalised
 from schemas.articles import Article, ArticleCreate, ArticlePatch
 from schemas.common import Page
@@ -77,7 +77,7 @@ async def list_page(
 
 
 async def update(
-    conn: Connection, article_id: UUID, data: ArticlePatch, expected: int | None, actor: str | None
+    conn: Connection, article_id: UUID, data: ArticlePatch, expected: IfMatch | None, actor: str | None
 ) -> Article:
     given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
     if given.get("url"):
@@ -105,7 +105,7 @@ async def update(
 
 
 async def delete(
-    conn: Connection, article_id: UUID, expected: int | None, *, may_erase_history: bool
+    conn: Connection, article_id: UUID, expected: IfMatch | None, *, may_erase_history: bool
 ) -> None:
     async with conn.transaction():
         row = await conn.fetchrow(Q["article_for_update"], article_id)

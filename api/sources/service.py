@@ -12,7 +12,7 @@ import msgspec
 from api.db import Connection, load_queries
 from api.errors import Conflict, NotFound
 from api.events.outbox import Outbox
-from api.http import check_version, make_page
+from api.http import IfMatch, check_version, make_page
 from api.urls import normalised
 from schemas.claims import Claim
 from schemas.common import Page
@@ -80,7 +80,7 @@ async def list_page(conn: Connection, url: str | None, cursor: Any, limit: int) 
 
 
 async def update(
-    conn: Connection, source_id: UUID, data: SourcePatch, expected: int | None, actor: str | None
+    conn: Connection, source_id: UUID, data: SourcePatch, expected: IfMatch | None, actor: str | None
 ) -> Source:
     try:
         async with conn.transaction():
@@ -123,7 +123,7 @@ async def update(
         raise Conflict("another source has this url", existing_id=str(existing)) from None
 
 
-async def delete(conn: Connection, source_id: UUID, expected: int | None) -> None:
+async def delete(conn: Connection, source_id: UUID, expected: IfMatch | None) -> None:
     try:
         async with conn.transaction():
             row = await conn.fetchrow(Q["source_for_update"], source_id)

@@ -9,7 +9,7 @@ import msgspec
 
 from api.db import Connection, load_queries
 from api.errors import NotFound
-from api.http import check_version, make_page
+from api.http import IfMatch, check_version, make_page
 from api.urls import normalised
 from api.webhooks.signing import new_secret
 from schemas.common import Page
@@ -45,7 +45,7 @@ async def list_page(conn: Connection, cursor: Any, limit: int) -> Page[Webhook]:
     return make_page([_webhook(r) for r in rows], limit, lambda w: [w.created_at.isoformat(), str(w.id)])
 
 
-async def update(conn: Connection, webhook_id: UUID, data: WebhookPatch, expected: int | None) -> Webhook:
+async def update(conn: Connection, webhook_id: UUID, data: WebhookPatch, expected: IfMatch | None) -> Webhook:
     async with conn.transaction():
         row = await conn.fetchrow(Q["webhook_for_update"], webhook_id)
         if row is None:

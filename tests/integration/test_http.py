@@ -1,0 +1,92 @@
+"""HTTP itself: If-Match as RFC 9110 says."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.integration.helpers import (
+    article_with_claim,
+    assert_problem,
+    create_article,
+    create_source,
+    etag_of,
+    example_url,
+)
+
+# ---- If-Match: strong comparison, a list of tags, or * -------------------------------------------
+
+
+async def patchable(client: httpx.AsyncClient, kind: str) -> tuple[str, dict[str, Any], str]:
+    """A new resource at version 1: its path, a change to PATCH and its table."""
+    if kind == "claims":
+        _, claim = await article_with_claim(client)
+        return f"/v1/claims/{claim['id']}", {"tags": [f"t{uuid.uuid4().hex[:6]}"]}, "claims"
+    if kind == "articles":
+        article = await create_article(client)
+        return f"/v1/articles/{article['id']}", {"title": f"T {uuid.uuid4().hex[:6]}"}, "articles"
+    if kind == "sources":
+        source = await create_source(client)
+        return f"/v1/sources/{source['id']}", {"title": f"T {uuid.uuid4().hex[:6]}"}, "sources"
+    created = await client.post("/v1/webhooks", json={"url": example_url("hooks")})
+    assert created.status_code == 201, created.text
+    webhook = created.json()["webhook"]
+    return f"/v1/webhooks/{webhook['id']}", {"description": f"d {uuid.uuid4().hex[:6]}"}, "webhooks"
+
+
+async def stored_version(db: asyncpg.Connection, table: str, path: str) -> int:
+    version: int = await db.fetchval(
+        f"SELECT version FROM {table} WHERE id = $1", uuid.UUID(path.split("/")[-1])
+    )
+    return version
+
+
+# Each header is sent to a resource at version v; "stale" and "other" are versions it is not at.
+# The outcome: None for a match, else why not (a weak tag, no current version, malformed).
+IF_MATCH_CASES: list[tuple[str, str | None]] = [
+    ('W/"{v}"', "weak"),  # weak tags never match, even the current version's
+    ('"{stale}", W/"{v}"', "stale"),
+    ('"{stale}", "{other}"', "stale"),
+    ('"{v}" "{v}"', "malformed"),  # not a list
+    ("W/{v}", "malformed"),
+    ('"{v}", *', "malformed"),
+    ('"{stale}", "{v}"', None),
+    ('"{v}" , ,"{stale}"', None),  # empty list elements are allowed
+    ("*", None),
+    ("{v}", None),  # a bare version, as typed by hand
+]
+
+
+@pytest.mark.parametrize("kind", ["claims", "articles", "sources", "webhooks"])
+async def test_if_match_compares_strongly_and_takes_a_list(
+    client: httpx.AsyncClient, db: asyncpg.Connection, kind: str
+) -> None:
+    path, change, table = await patchable(client, kind)
+    version = 1
+    for template, refusal in IF_MATCH_CASES:
+        header = template.format(v=version, stale=version + 100, other=version + 101)
+        response = await client.patch(path, json=change, headers={"If-Match": header})
+        change = {k: ([*v, "x"] if isinstance(v, list) else v + "x") for k, v in change.items()}
+        if refusal is None:
+            assert response.status_code == 200, (header, response.text)
+            version += 1
+            assert etag_of(response) == version
+        else:
+            problem = assert_problem(response, 412, "precondition-failed")
+            if refusal == "malformed":
+                assert "entity tags" in problem["detail"], problem
+            else:
+                assert problem["current_version"] == version, header
+                assert ("weak" in problem["detail"]) == (refusal == "weak"), problem
+        assert await stored_version(db, table, path) == version, header
+
+
+async def test_if_match_fields_on_several_lines_form_one_list(client: httpx.AsyncClient) -> None:
+    path, change, _ = await patchable(client, "sources")
+    response = await client.patch(path, json=change, headers=[("If-Match", '"5"'), ("If-Match", '"1"')])
+    assert response.status_code == 200, response.text
+    assert etag_of(response) == 2
