@@ -4,9 +4,12 @@ Every route needs a key unless its handler says ``opt={"public": True}`` or it i
 OpenAPI pages under /schema. The scope a route needs is ``read`` for GET and HEAD and
 ``write`` for other methods, unless the handler names another with ``opt={"scope": ...}``.
 
-Keys are cached in each process (so the hot path makes no extra round trip) and dropped from
-the cache when PostgreSQL notifies a revocation, with a short expiry as a backstop while the
-notification connection is down. ``last_used_at`` is collected in memory and flushed in batches.
+Keys are cached in each process, so the hot path makes no extra round trip. A revocation
+empties every process's cache through PostgreSQL ``NOTIFY``; it takes effect as soon as each
+process has the notice (milliseconds; README promises half a second). The cache is trusted only
+while its process listens: from a lost listening connection until it listens again, every
+request reads its key from the database. ``last_used_at`` is collected in memory and flushed
+in batches.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ log = logging.getLogger("claimtrack.auth")
 PUBLIC_PREFIXES = ("/schema",)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHANNEL = "claimtrack_api_keys"
+# The listening connection is asked for an answer after this long without a notice; one that
+# gives none within as long is taken as lost.
+HEARTBEAT_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,25 +52,48 @@ class Caller:
 
 
 class KeyCache:
+    """Keys by token hash, trusted only while the process listens for revocations.
+
+    ``generation`` counts invalidations. A lookup notes it before reading the key and keeps its
+    answer only if no invalidation came meanwhile: a lookup that read the row before a
+    revocation committed may finish after that revocation's notice has emptied the cache, and
+    must not put the key back.
+    """
+
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[bytes, tuple[Caller | None, float]] = {}
+        self.generation = 0
+        self.listening = False
         self.used: dict[UUID, datetime] = {}
 
     def get(self, digest: bytes) -> tuple[bool, Caller | None]:
-        entry = self._entries.get(digest)
+        entry = self._entries.get(digest) if self.listening else None
         if entry is None or entry[1] < time.monotonic():
             return False, None
         return True, entry[0]
 
-    def put(self, digest: bytes, caller: Caller | None) -> None:
+    def put(self, digest: bytes, caller: Caller | None, generation: int) -> None:
+        if generation != self.generation or not self.listening:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
         # Unknown tokens are remembered briefly so that guessing costs no database work.
         self._entries[digest] = (caller, time.monotonic() + (self.ttl if caller else min(self.ttl, 5.0)))
 
-    def clear(self) -> None:
+    def invalidate(self) -> None:
+        """A revocation somewhere: forget every key, and every lookup still in flight."""
+        self.generation += 1
         self._entries.clear()
+
+    def listening_started(self) -> None:
+        # Anything may have been revoked while nobody listened.
+        self.invalidate()
+        self.listening = True
+
+    def listening_lost(self) -> None:
+        self.listening = False
+        self.invalidate()
 
 
 def _unauthorized(detail: str, error: str | None) -> Unauthorized:
@@ -94,8 +123,9 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller
     digest = keys.token_hash(token)
     found, caller = cache.get(digest)
     if not found:
+        generation = cache.generation
         caller = await _lookup(state, digest)
-        cache.put(digest, caller)
+        cache.put(digest, caller, generation)
     if caller is None:
         raise _unauthorized("the API key is not valid or has been revoked", "invalid_token")
     cache.used[caller.key_id] = datetime.now(UTC)
@@ -176,9 +206,19 @@ async def _flush_loop(state: Any, every: float) -> None:
 @contextlib.asynccontextmanager
 async def key_tasks(state: Any, settings: Settings) -> Any:
     """Run the revocation listener and the last-used flusher for the app's lifetime."""
+    cache: KeyCache = state.key_cache
     tasks = [
         # Revocations anywhere drop this process's cached keys at once.
-        asyncio.create_task(listen(settings, CHANNEL, state.key_cache.clear)),
+        asyncio.create_task(
+            listen(
+                settings,
+                CHANNEL,
+                cache.invalidate,
+                on_listening=cache.listening_started,
+                on_lost=cache.listening_lost,
+                heartbeat=HEARTBEAT_SECONDS,
+            )
+        ),
         asyncio.create_task(_flush_loop(state, settings.key_usage_flush_seconds)),
     ]
     try:

@@ -101,24 +101,49 @@ async def create_pool(settings: Settings, database_url: str, *, lazy: bool = Fal
     return pool
 
 
-async def listen(settings: Settings, channel: str, on_notice: Callable[[], None]) -> None:
-    """Call ``on_notice`` for every NOTIFY on ``channel``, and once after each (re)connection,
-    since anything may have happened while nobody listened. Runs until cancelled."""
+async def listen(
+    settings: Settings,
+    channel: str,
+    on_notice: Callable[[], None],
+    *,
+    on_listening: Callable[[], None] | None = None,
+    on_lost: Callable[[], None] | None = None,
+    heartbeat: float | None = None,
+) -> None:
+    """Call ``on_notice`` for every NOTIFY on ``channel``. Runs until cancelled.
+
+    After each (re)connection ``on_listening`` is called (``on_notice`` when not given), since
+    anything may have happened while nobody listened; ``on_lost`` is called as soon as the
+    connection is known to be gone, before reconnecting. With ``heartbeat``, a connection
+    that stops answering (a hung server or a dead network path, which closes nothing) counts
+    as lost after at most twice that many seconds.
+    """
     while True:
         conn: asyncpg.Connection | None = None
         try:
-            conn = await asyncpg.connect(asyncpg_dsn(settings.database_url), timeout=settings.connect_timeout)
+            conn = await asyncpg.connect(
+                asyncpg_dsn(settings.database_url),
+                timeout=settings.connect_timeout,
+                # Operators (and tests) find the listening connections by this name.
+                server_settings={"application_name": f"claimtrack listen {channel}"},
+            )
             lost = asyncio.Event()
             conn.add_termination_listener(lambda _, lost=lost: lost.set())
             await conn.add_listener(channel, lambda *_: on_notice())
-            on_notice()
-            await lost.wait()
+            (on_listening or on_notice)()
+            while not lost.is_set():
+                try:
+                    await asyncio.wait_for(lost.wait(), heartbeat)
+                except TimeoutError:
+                    await asyncio.wait_for(conn.fetchval("SELECT 1"), heartbeat)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.debug("listener on %s: %s", channel, type(exc).__name__)
         finally:
+            if on_lost is not None:
+                on_lost()
             if conn is not None:
                 with contextlib.suppress(Exception):
-                    await conn.close()
+                    await conn.close(timeout=settings.connect_timeout)
         await asyncio.sleep(2)
 
 
