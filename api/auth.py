@@ -149,21 +149,28 @@ def required_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: Base
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-wide guard."""
-    needed = required_scope(connection, handler)
-    if needed is None:
-        return
-    caller = await authenticate(connection)
-    if needed not in caller.scopes:
-        raise Forbidden(
-            f"this route needs the {needed} scope; the key has {', '.join(sorted(caller.scopes))}"
-        )
+    """The app-wide guard: 401, 403 or 429 unless the request may go on.
+
+    The idempotency layer runs it before it stores anything; the guard then has nothing left
+    to do (and the request is counted once against the rate limit).
+    """
     state = connection.scope.setdefault("state", {})
-    state["actor"] = caller.name
-    state["scopes"] = caller.scopes
-    settings: Settings = connection.app.state.settings
-    if settings.rate_limit_per_minute > 0:
-        await _count_request(connection, caller, settings)
+    if state.get("authorized"):
+        return
+    needed = required_scope(connection, handler)
+    if needed is not None:
+        caller = await authenticate(connection)
+        if needed not in caller.scopes:
+            raise Forbidden(
+                f"this route needs the {needed} scope; the key has {', '.join(sorted(caller.scopes))}"
+            )
+        state["actor"] = caller.name
+        state["scopes"] = caller.scopes
+        state["key_id"] = caller.key_id
+        settings: Settings = connection.app.state.settings
+        if settings.rate_limit_per_minute > 0:
+            await _count_request(connection, caller, settings)
+    state["authorized"] = True
 
 
 async def _count_request(
@@ -181,6 +188,12 @@ async def _count_request(
 def scopes_of(connection: ASGIConnection[Any, Any, Any, Any]) -> frozenset[str]:
     value = connection.scope.get("state", {}).get("scopes")
     return value if isinstance(value, frozenset) else frozenset()
+
+
+def key_id_of(scope: Any) -> UUID | None:
+    """The id of the API key an authorized request was made with (None on a public route)."""
+    value = scope.get("state", {}).get("key_id")
+    return value if isinstance(value, UUID) else None
 
 
 async def _flush_usage(state: Any) -> None:

@@ -2,8 +2,13 @@
 
 A retry with the same key and body gets the stored response again (``Idempotent-Replayed:
 true``); the same key with another body is 422; while the first request runs, 409. Keys are
-scoped to the API key (by the hash of its token), kept in PostgreSQL so every worker process
-agrees, and expire after a setting (24 hours). A 5xx is not stored, so it can be retried.
+scoped to the API key (by its id, however the Authorization header spells the token), kept in
+PostgreSQL so every worker process agrees, and expire after a setting (24 hours).
+
+The request is authorized first (the app's guard: 401, 403, 429), so a caller without a valid
+key writes nothing. Answers that say nothing about the request itself are not stored, so a
+retry runs again: 5xx, and 401, 403, 415 and 429 (the key, its scopes, the Content-Type or
+the rate limit at that moment; none of them is part of the fingerprint).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.auth import authorize, key_id_of
 from api.db import load_queries
 from api.errors import PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS
 from api.settings import Settings
@@ -29,7 +36,10 @@ HEADER = b"idempotency-key"
 _VALID = re.compile(rb"[\x21-\x7e]{1,255}")
 # A first request still "running" after this long is taken to have died with its process.
 ABANDONED_AFTER_SECONDS = 60.0
-_KEPT_HEADERS = {b"content-type", b"location", b"etag"}
+# A replay carries these headers of the first answer; Cache-Control keeps "no-store" on answers
+# that hold a secret (a new key's token, a webhook's signing secret).
+_KEPT_HEADERS = {b"content-type", b"location", b"etag", b"cache-control"}
+_NOT_STORED = frozenset({401, 403, 415, 429})
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -58,13 +68,19 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = _header(scope, HEADER)
-        authorization = _header(scope, b"authorization")
-        if key is None or authorization is None:
-            await self.app(
-                scope, receive, send
-            )  # no key: an ordinary POST; no credentials: the guard answers
+        if key is None:  # an ordinary POST
+            await self.app(scope, receive, send)
             return
-        if not _VALID.fullmatch(key.strip(b'"')):
+        # 401, 403 or 429 are raised here, before anything is read or stored.
+        await authorize(ASGIConnection(scope), scope["route_handler"])
+        owner = key_id_of(scope)
+        if owner is None:  # a public route: nobody to keep answers for
+            await self.app(scope, receive, send)
+            return
+        # The draft defines the value as a Structured Field string, so it arrives quoted
+        # ("8e03…"); many clients send it bare. Both spellings name the same key.
+        name = key.strip(b'"')
+        if not _VALID.fullmatch(name):
             await _problem(
                 send,
                 400,
@@ -84,13 +100,11 @@ class IdempotencyMiddleware:
                 "the request body is larger than the server accepts",
             )
             return
-        owner = hashlib.sha256(authorization).digest()
-        name = key.strip(b'"').decode()
         fingerprint = hashlib.sha256(
             b"\0".join([scope["path"].encode(), scope.get("query_string", b""), body])
         ).digest()
         try:
-            await self._handle(scope, send, body, owner, name, fingerprint, settings)
+            await self._handle(scope, send, body, owner.bytes, name.decode(), fingerprint, settings)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("idempotency store unavailable: %s", type(exc).__name__)
             await _problem(
@@ -157,7 +171,7 @@ class IdempotencyMiddleware:
         start: Any = next((m for m in messages if m["type"] == "http.response.start"), None)
         status = start["status"] if start else 500
         async with pool.acquire(timeout=settings.pool_acquire_timeout) as conn:
-            if status >= 500:
+            if status >= 500 or status in _NOT_STORED:
                 await conn.execute(Q["release_key"], owner, key)
             else:
                 headers = [

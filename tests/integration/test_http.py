@@ -1,4 +1,4 @@
-"""HTTP itself: If-Match as RFC 9110 says."""
+"""HTTP itself: If-Match as RFC 9110 says, secrets never cached."""
 
 from __future__ import annotations
 
@@ -90,3 +90,17 @@ async def test_if_match_fields_on_several_lines_form_one_list(client: httpx.Asyn
     response = await client.patch(path, json=change, headers=[("If-Match", '"5"'), ("If-Match", '"1"')])
     assert response.status_code == 200, response.text
     assert etag_of(response) == 2
+
+
+# ---- Secrets: answers that carry one are never stored by a cache -----------------------------------
+
+
+async def test_answers_with_a_token_or_secret_are_not_stored(client: httpx.AsyncClient) -> None:
+    key = await client.post("/v1/keys", json={"name": f"nostore-{uuid.uuid4().hex[:6]}", "scopes": ["read"]})
+    assert key.status_code == 201 and key.json()["token"].startswith("ct_")
+    webhook = await client.post("/v1/webhooks", json={"url": example_url("hooks")})
+    assert webhook.status_code == 201 and webhook.json()["secret"].startswith("whsec_")
+    rotated = await client.post(f"/v1/webhooks/{webhook.json()['webhook']['id']}/rotate-secret")
+    assert rotated.status_code == 200 and rotated.json()["secret"].startswith("whsec_")
+    for response in (key, webhook, rotated):
+        assert response.headers["cache-control"] == "no-store", response.request.url
