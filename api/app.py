@@ -20,6 +20,7 @@ from litestar.response import Response
 
 from api.articles.controller import ArticleController
 from api.auth import KeyCache, authorize, key_tasks
+from api.body import MediaTypeMiddleware
 from api.claimreview.controller import ClaimReviewController
 from api.claims.controller import ClaimController
 from api.db import Connection, connection, create_pool
@@ -169,7 +170,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             review_router(),
         ],
         guards=[authorize],
-        middleware=[IdempotencyMiddleware],
+        # In this order: a body of the wrong media type is refused before Idempotency-Key
+        # handling could store the refusal.
+        middleware=[MediaTypeMiddleware, IdempotencyMiddleware],
         dependencies={"db": Provide(provide_db)},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],

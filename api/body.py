@@ -3,18 +3,24 @@
 Litestar converts bodies with ``strict=False`` (``"0"`` would pass as a number); the
 contract says no coercion. This DTO decodes with msgspec in strict mode and still lets
 the OpenAPI document show the body's real schema.
+
+Litestar also reads any body as JSON whatever its Content-Type; ``MediaTypeMiddleware``
+answers 415 for a JSON endpoint's body in another media type.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from typing import Any, TypeVar
 
 import msgspec
 from litestar.dto import AbstractDTO, DTOFieldDefinition
+from litestar.enums import RequestEncodingType
+from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 
-from api.errors import InvalidRequest, errors_from_msgspec
+from api.errors import InvalidRequest, UnsupportedMediaType, errors_from_msgspec
 
 T = TypeVar("T")
 
@@ -55,3 +61,55 @@ class StrictBody(AbstractDTO[T]):
 
     def decode_builtins(self, value: dict[str, Any]) -> Any:
         return msgspec.convert(value, self.model_type, strict=True)
+
+
+# application/json, or a JSON-based type such as application/merge-patch+json or application/ld+json.
+_JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9!#$&^_.-]+\+)?json")
+_CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)"?', re.I)
+
+
+def takes_json(handler: Any) -> bool:
+    """Whether a route handler reads its body as JSON (a ``data`` parameter, JSONBody)."""
+    data = getattr(handler, "parsed_data_field", None)
+    if data is None:
+        return False
+    return getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON) == RequestEncodingType.JSON
+
+
+def media_type_refusal(content_type: str | None) -> str | None:
+    """Why a body with this Content-Type cannot be read as JSON, or None when it can.
+
+    No Content-Type at all (or an empty one) is read as JSON: minimal clients send none, and
+    the body is still decoded strictly. A charset other than UTF-8 is refused (RFC 8259).
+    """
+    if content_type is None or not content_type.strip():
+        return None
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if not _JSON_MEDIA_TYPE.fullmatch(media_type):
+        return (
+            "the request body must be JSON: send Content-Type: application/json "
+            f"(or application/*+json), not {media_type or 'an empty media type'}"
+        )
+    charset = _CHARSET.search(content_type)
+    if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+        return f"JSON is read as UTF-8; the Content-Type names charset={charset.group(1)}"
+    return None
+
+
+class MediaTypeMiddleware:
+    """415 for a JSON endpoint's body in another media type, before anything reads or stores
+    it (the idempotency layer runs inside this one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and takes_json(scope.get("route_handler")):
+            content_type = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-type"), None
+            )
+            refusal = media_type_refusal(content_type)
+            if refusal is not None:
+                accept = "Accept-Patch" if scope.get("method") == "PATCH" else "Accept-Post"
+                raise UnsupportedMediaType(refusal, headers={accept: "application/json"})
+        await self.app(scope, receive, send)

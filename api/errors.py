@@ -69,6 +69,10 @@ class PreconditionFailed(ApplicationError):
     status, problem, title = 412, "precondition-failed", "Precondition failed"
 
 
+class UnsupportedMediaType(ApplicationError):
+    status, problem, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class RuleBroken(ApplicationError):
     """422: the request is well-formed but breaks a rule; ``problem`` names the rule."""
 

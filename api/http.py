@@ -133,6 +133,7 @@ _DESCRIPTIONS = {
         "(precondition-failed)"
     ),
     413: "The request body is too large (payload-too-large)",
+    415: "The body is not application/json or application/*+json in UTF-8 (unsupported-media-type)",
     422: (
         "A rule is broken: evidence-required, invalid-transition, quote-not-found, quote-ambiguous, "
         "span-mismatch"
@@ -143,7 +144,11 @@ _DESCRIPTIONS = {
 
 
 def problems(*codes: int) -> dict[int, Any]:
-    """OpenAPI documentation of the problem+json answers an operation can give."""
+    """OpenAPI documentation of the problem+json answers an operation can give.
+
+    An operation that takes a body (413) can also refuse its media type (415), and any can
+    find the database unavailable (503).
+    """
     from litestar.openapi.datastructures import ResponseSpec
 
     from api.errors import PROBLEM_MEDIA_TYPE
@@ -156,5 +161,5 @@ def problems(*codes: int) -> dict[int, Any]:
             description=_DESCRIPTIONS[code],
             generate_examples=False,
         )
-        for code in sorted({*codes, 503})
+        for code in sorted({*codes, *((415,) if 413 in codes else ()), 503})
     }

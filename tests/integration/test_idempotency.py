@@ -210,6 +210,20 @@ async def test_a_revoked_key_replays_nothing(
     assert_problem(await wait_until(refused, what="the replay is refused"), 401, "unauthorized")
 
 
+async def test_a_body_of_another_media_type_is_not_stored(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    content = f'{{"url": "{example_url("sources")}"}}'.encode()
+    refused = await client.post("/v1/sources", content=content, headers={**key, "Content-Type": "text/plain"})
+    assert_problem(refused, 415, "unsupported-media-type")
+    assert await stored(db, key["Idempotency-Key"]) == 0
+    created = await client.post(
+        "/v1/sources", content=content, headers={**key, "Content-Type": "application/json"}
+    )
+    assert created.status_code == 201 and "idempotent-replayed" not in created.headers
+
+
 async def test_a_replayed_secret_is_still_not_for_caches(client: httpx.AsyncClient) -> None:
     key = {"Idempotency-Key": str(uuid.uuid4())}
     body = {"name": f"replayed-{uuid.uuid4().hex[:6]}", "scopes": ["read"]}
