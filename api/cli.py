@@ -16,8 +16,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from api.logging import configure_logging, logging_config
+
+if TYPE_CHECKING:
+    import uvicorn
 from api.settings import Settings
 
 logger = logging.getLogger("claimtrack")
@@ -56,7 +60,9 @@ def ensure_database(settings: Settings) -> str:
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (CLAIMTRACK_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (CLAIMTRACK_PORT, default 8000)")
-    parser.add_argument("--workers", type=int, help="worker processes (CLAIMTRACK_WORKERS, default: one per CPU core)")
+    parser.add_argument(
+        "--workers", type=int, help="worker processes (CLAIMTRACK_WORKERS, default: one per CPU core)"
+    )
     parser.add_argument(
         "--proxy-headers",
         action="store_true",
@@ -75,22 +81,26 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         _announce_local_admin(url, args, settings)
     workers = serve_workers(args.workers if args.workers is not None else settings.workers)
     _prepare_metrics_folder(workers)
+    config = uvicorn.Config(
+        "api.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        workers=workers,
+        # The app writes its own JSON access lines (api.logging.RequestIdMiddleware).
+        access_log=False,
+        # A dict rather than None: uvicorn applies it again in every worker process it spawns.
+        log_config=logging_config(settings.log_level),
+        log_level=settings.log_level.lower(),
+        proxy_headers=args.proxy_headers,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     try:
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=args.host or settings.host,
-            port=args.port if args.port is not None else settings.port,
-            workers=workers,
-            # The app writes its own JSON access lines (api.logging.RequestIdMiddleware).
-            access_log=False,
-            # A dict rather than None: uvicorn applies it again in every worker process it spawns.
-            log_config=logging_config(settings.log_level),
-            log_level=settings.log_level.lower(),
-            proxy_headers=args.proxy_headers,
-            server_header=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
+        if workers > 1:
+            _run_workers(config)
+        else:
+            uvicorn.Server(config).run()
     except SystemExit as exc:
         # A single server re-raises the SIGTERM it stopped on once in-flight requests are
         # answered and the pool is closed; that stop is the one asked for, so it exits 0
@@ -98,6 +108,22 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if exc.code != 128 + signal.SIGTERM:
             raise
     return 0
+
+
+def _run_workers(config: uvicorn.Config) -> None:
+    """Several workers under uvicorn's supervisor, which here also lets go of the listening
+    socket when it stops them: each worker closes its copy at once on SIGTERM, but the copy the
+    supervisor holds would keep the port taking connections that nobody answers while the
+    workers finish the requests in flight."""
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        def terminate_all(self) -> None:
+            for sock in self.sockets:
+                sock.close()
+            super().terminate_all()
+
+    Supervisor(config, sockets=[config.bind_socket()]).run()
 
 
 def serve_workers(asked: int) -> int:

@@ -80,6 +80,8 @@ class Settings:
     # failure); a source is dead after a 404/410, an unknown host or dead_after failures in a row.
     source_checks: bool = True
     source_check_interval_seconds: float = 86_400.0
+    # The least score of an approximate match when a new body re-places a claim (api/reanchoring.py).
+    reanchor_threshold: float = 0.75
     source_check_retry_seconds: float = 900.0
     source_check_poll_seconds: float = 30.0
     source_check_batch_size: int = 8
@@ -131,6 +133,7 @@ class Settings:
             metrics_public=os.environ.get("CLAIMTRACK_METRICS_PUBLIC", "0") in ("1", "true", "yes"),
             source_checks=os.environ.get("CLAIMTRACK_SOURCE_CHECKS", "1") not in ("0", "false", "no"),
             source_check_interval_seconds=_float("CLAIMTRACK_SOURCE_CHECK_INTERVAL_SECONDS", 86_400.0),
+            reanchor_threshold=_float("CLAIMTRACK_REANCHOR_THRESHOLD", 0.75),
             source_check_retry_seconds=_float("CLAIMTRACK_SOURCE_CHECK_RETRY_SECONDS", 900.0),
             source_check_poll_seconds=_float("CLAIMTRACK_SOURCE_CHECK_POLL_SECONDS", 30.0),
             source_check_batch_size=_int("CLAIMTRACK_SOURCE_CHECK_BATCH_SIZE", 8),

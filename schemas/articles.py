@@ -46,7 +46,32 @@ class Article(msgspec.Struct, kw_only=True, frozen=True):
     published_at: datetime | None
     body: str
     version: int
+    # The current body's number: 1 for the body it was created with, +1 for each new one.
+    revision: int = 1
     created_by: str | None
     updated_by: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class RevisionSummary(msgspec.Struct, kw_only=True, frozen=True):
+    """What a new body did to the article's claims: how many kept their words, how many were
+    placed approximately (reworded) and how many could not be placed (orphaned)."""
+
+    anchored: int
+    reworded: int
+    orphaned: int
+
+
+class ArticleRevision(msgspec.Struct, kw_only=True, frozen=True):
+    revision: int
+    article_version: int
+    created_at: datetime
+    actor: str | None
+    length: Annotated[int, Meta(description="The body's length in code points")]
+    sha256: Annotated[str, Meta(description="SHA-256 of the body's UTF-8 bytes, hex")]
+    summary: RevisionSummary
+
+
+class ArticleRevisionWithBody(ArticleRevision, kw_only=True, frozen=True):
+    body: str

@@ -82,6 +82,8 @@ class Claim(msgspec.Struct, kw_only=True, frozen=True):
     span: Span | None
     selector: Selector
     anchor_status: AnchorStatus
+    # The article revision the span refers to: the one in which the claim was last placed.
+    revision: int = 1
     language: str
     claimant: str | None
     claim_date: date | None

@@ -53,7 +53,10 @@ Relation = Literal["supports", "refutes", "context", "origin"]
 SourceKind = Literal[
     "official_statement", "news_report", "social_post", "document", "dataset", "fact_check", "other"
 ]
-AnchorStatus = Literal["anchored", "orphaned"]
+# anchored: the quote's words are where the span says; reworded: placed approximately after a
+# change of the body, the quote holding the new words (a desk should look again); orphaned: not
+# found in the body. Clients must accept values they do not know yet.
+AnchorStatus = Literal["anchored", "reworded", "orphaned"]
 
 T = TypeVar("T")
 

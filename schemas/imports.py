@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from schemas.articles import RevisionSummary
 from schemas.common import (
     AnchorStatus,
     Body,
@@ -45,6 +46,7 @@ from schemas.verifications import HistoryKind, Wording
 MAX_IMPORT_ARTICLES = 1_000
 MAX_CLAIMS_PER_ARTICLE = 5_000
 MAX_HISTORY_PER_CLAIM = 10_000
+MAX_REVISIONS_PER_ARTICLE = 1_000
 
 # Actor fields: omitted means "the importing key", null means "no key was used".
 Actor = Name | None | UnsetType
@@ -137,6 +139,7 @@ class ClaimRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     suffix: Context | None = None
     selector: SelectorRecord | None = None
     anchor_status: AnchorStatus | None = None
+    revision: Annotated[int, Meta(ge=1)] | None = None
     language: Language | None = None
     claimant: Name | None = None
     claim_date: date | None = None
@@ -155,6 +158,19 @@ class ClaimRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     )
 
 
+class RevisionRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """One of an article's bodies. ``length`` and ``sha256`` are checked against the body."""
+
+    revision: Annotated[int, Meta(ge=1)]
+    article_version: Version
+    created_at: datetime | None = None
+    actor: Actor = UNSET
+    length: int | None = None
+    sha256: str | None = None
+    summary: RevisionSummary | None = None
+    body: Body
+
+
 class ArticleRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """One line of an import file and of the export."""
 
@@ -167,11 +183,17 @@ class ArticleRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
     published_at: datetime | None = None
     body: Body
     version: Version | None = None
+    revision: Annotated[int, Meta(ge=1)] | None = None
     created_by: Actor = UNSET
     updated_by: Actor = UNSET
     created_at: datetime | None = None
     updated_at: datetime | None = None
     claims: Annotated[list[ClaimRecord], Meta(max_length=MAX_CLAIMS_PER_ARTICLE)] = msgspec.field(
+        default_factory=list
+    )
+    # Every body the article has had, oldest first; the last is ``body``. Without them, the
+    # body is revision 1.
+    revisions: Annotated[list[RevisionRecord], Meta(max_length=MAX_REVISIONS_PER_ARTICLE)] = msgspec.field(
         default_factory=list
     )
 

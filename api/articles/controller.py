@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -21,7 +22,7 @@ from api.http import (
     if_match,
     problems,
 )
-from schemas.articles import Article, ArticleCreate, ArticlePatch
+from schemas.articles import Article, ArticleCreate, ArticlePatch, ArticleRevision, ArticleRevisionWithBody
 from schemas.common import NO_NUL, Page
 
 
@@ -80,10 +81,15 @@ class ArticleController(Controller):
     @patch(
         "/{article_id:str}",
         operation_id="updateArticle",
-        summary="Change an article's fields; a new body places every claim again",
+        summary="Change an article's fields; a new body is a new revision and places every claim again",
+        description=(
+            "Each claim is carried to the new body: at its old span, else where its quote occurs "
+            "(chosen by its context), else approximately (`anchor_status: reworded`, the quote "
+            "taking the new words, a `reworded` history entry), else it is `orphaned`."
+        ),
         dto=StrictBody[ArticlePatch],
         return_dto=None,
-        responses=problems(400, 401, 403, 404, 409, 412, 413),
+        responses=problems(400, 401, 403, 404, 409, 412, 413, 422),
     )
     async def update_article(
         self,
@@ -91,8 +97,16 @@ class ArticleController(Controller):
         article_id: FromPath[UUID],
         data: JSONBody[ArticlePatch],
         db: NamedDependency[Connection],
+        state: State,
     ) -> Response[Article]:
-        article = await service.update(db, article_id, data, if_match(request), actor_of(request))
+        article = await service.update(
+            db,
+            article_id,
+            data,
+            if_match(request),
+            actor_of(request),
+            reanchor_threshold=state.settings.reanchor_threshold,
+        )
         return Response(article, headers=etag(article.version))
 
     @delete(
@@ -107,3 +121,29 @@ class ArticleController(Controller):
         await service.delete(
             db, article_id, if_match(request), may_erase_history="verify" in scopes_of(request)
         )
+
+    @get(
+        "/{article_id:str}/revisions",
+        operation_id="listArticleRevisions",
+        summary="Every body the article has had, newest first, with what each did to its claims",
+        responses=problems(400, 401, 403, 404),
+    )
+    async def list_revisions(
+        self,
+        article_id: FromPath[UUID],
+        db: NamedDependency[Connection],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[ArticleRevision]:
+        return await service.revisions(db, article_id, decode_cursor(cursor, tuple[int]), limit)
+
+    @get(
+        "/{article_id:str}/revisions/{revision:int}",
+        operation_id="getArticleRevision",
+        summary="One revision of the article, with its body",
+        responses=problems(400, 401, 403, 404),
+    )
+    async def get_revision(
+        self, article_id: FromPath[UUID], revision: FromPath[int], db: NamedDependency[Connection]
+    ) -> ArticleRevisionWithBody:
+        return await service.revision(db, article_id, revision)

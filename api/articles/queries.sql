@@ -9,20 +9,22 @@ RETURNING id
 SELECT id FROM articles WHERE url = $1 OR external_id = $2 LIMIT 1
 
 -- name: article
-SELECT id, url, external_id, title, language, outlet, published_at, body, version,
+SELECT id, url, external_id, title, language, outlet, published_at, body, version, revision,
        created_by, updated_by, created_at, updated_at
 FROM articles WHERE id = $1
 
 -- name: article_for_update
-SELECT id, url, external_id, title, language, outlet, published_at, body, version
+SELECT id, url, external_id, title, language, outlet, published_at, body, version, revision
 FROM articles WHERE id = $1 FOR UPDATE
 
 -- name: update_article
+-- A new body is a new revision.
 UPDATE articles
 SET url = $2, external_id = $3, title = $4, language = $5, outlet = $6, published_at = $7, body = $8,
-    updated_by = $9, version = version + 1, updated_at = now()
+    updated_by = $9, version = version + 1, updated_at = now(),
+    revision = revision + CASE WHEN body IS DISTINCT FROM $8 THEN 1 ELSE 0 END
 WHERE id = $1
-RETURNING id, url, external_id, title, language, outlet, published_at, body, version,
+RETURNING id, url, external_id, title, language, outlet, published_at, body, version, revision,
           created_by, updated_by, created_at, updated_at
 
 -- name: article_has_history
@@ -33,7 +35,7 @@ DELETE FROM articles WHERE id = $1
 
 -- name: list_articles
 -- Newest first; the cursor is the last item's (created_at, id).
-SELECT id, url, external_id, title, language, outlet, published_at, body, version,
+SELECT id, url, external_id, title, language, outlet, published_at, body, version, revision,
        created_by, updated_by, created_at, updated_at
 FROM articles
 WHERE ($1::text IS NULL OR url = $1)
@@ -44,3 +46,29 @@ LIMIT $5
 
 -- name: article_claim_ids
 SELECT id FROM claims WHERE article_id = $1 ORDER BY id
+
+-- name: insert_revision
+-- The article's current body as its revision, with what writing it did to the claims
+-- ($3 anchored, $4 reworded, $5 orphaned). Called in the transaction that wrote the body.
+INSERT INTO article_revisions (article_id, revision, article_version, body, length, sha256, actor, created_at,
+                               anchored, reworded, orphaned)
+SELECT a.id, a.revision, a.version, a.body, char_length(a.body),
+       encode(sha256(convert_to(a.body, 'UTF8')), 'hex'), $2, a.updated_at, $3, $4, $5
+FROM articles a WHERE a.id = $1
+
+-- name: list_revisions
+-- Newest first; NULL when the article does not exist. $2: the cursor (a revision number).
+SELECT (
+    SELECT coalesce(json_agg(page.doc ORDER BY page.revision DESC), '[]')
+    FROM (
+        SELECT r.revision, revision_document(r, false) AS doc
+        FROM article_revisions r
+        WHERE r.article_id = a.id AND ($2::integer IS NULL OR r.revision < $2)
+        ORDER BY r.revision DESC
+        LIMIT $3
+    ) page
+)
+FROM articles a WHERE a.id = $1
+
+-- name: revision
+SELECT revision_document(r, true) FROM article_revisions r WHERE r.article_id = $1 AND r.revision = $2

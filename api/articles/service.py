@@ -15,7 +15,7 @@ from api.errors import Conflict, Forbidden, NotFound
 from api.events.outbox import Outbox
 from api.http import IfMatch, check_version, make_page
 from api.urls import normalised
-from schemas.articles import Article, ArticleCreate, ArticlePatch
+from schemas.articles import Article, ArticleCreate, ArticlePatch, ArticleRevision, ArticleRevisionWithBody
 from schemas.common import Page
 
 Q = load_queries(__file__)
@@ -53,6 +53,7 @@ async def create(conn: Connection, data: ArticleCreate, actor: str | None) -> Ar
         claim_ids = await claims.create_many(
             conn, article_id, data.body, data.language, data.claims, actor, "/claims", outbox
         )
+        await conn.execute(Q["insert_revision"], article_id, actor, len(claim_ids), 0, 0)
         article = _article(await conn.fetchrow(Q["article"], article_id))
         outbox.add("article.created", article_id, article)
         await claims.emit_created(conn, claim_ids, outbox)
@@ -77,7 +78,13 @@ async def list_page(
 
 
 async def update(
-    conn: Connection, article_id: UUID, data: ArticlePatch, expected: IfMatch | None, actor: str | None
+    conn: Connection,
+    article_id: UUID,
+    data: ArticlePatch,
+    expected: IfMatch | None,
+    actor: str | None,
+    *,
+    reanchor_threshold: float,
 ) -> Article:
     given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
     if given.get("url"):
@@ -97,7 +104,17 @@ async def update(
             outbox = Outbox()
             outbox.add("article.updated", article_id, article)
             if new["body"] != row["body"]:
-                await claims.replace_all(conn, article_id, new["body"], actor, outbox)
+                summary = await claims.reanchor_all(
+                    conn, article_id, new["body"], article.revision, actor, outbox, reanchor_threshold
+                )
+                await conn.execute(
+                    Q["insert_revision"],
+                    article_id,
+                    actor,
+                    summary.anchored,
+                    summary.reworded,
+                    summary.orphaned,
+                )
             await outbox.flush(conn)
             return article
     except asyncpg.UniqueViolationError:
@@ -122,3 +139,25 @@ async def delete(
         outbox.add("article.deleted", article_id, {"id": article_id})
         await conn.execute(Q["delete_article"], article_id)
         await outbox.flush(conn)
+
+
+_revisions = msgspec.json.Decoder(list[ArticleRevision])
+_revision = msgspec.json.Decoder(ArticleRevisionWithBody)
+
+
+async def revisions(conn: Connection, article_id: UUID, cursor: Any, limit: int) -> Page[ArticleRevision]:
+    """The article's bodies, newest first; the cursor is the last item's revision number."""
+    before = cursor[0] if cursor else None
+    raw = await conn.fetchval(Q["list_revisions"], article_id, before, limit + 1)
+    if raw is None:
+        raise NotFound(f"article {article_id} does not exist")
+    return make_page(_revisions.decode(raw), limit, lambda r: [r.revision])
+
+
+async def revision(conn: Connection, article_id: UUID, number: int) -> ArticleRevisionWithBody:
+    raw = await conn.fetchval(Q["revision"], article_id, number)
+    if raw is None:
+        if await conn.fetchval(Q["article"], article_id) is None:
+            raise NotFound(f"article {article_id} does not exist")
+        raise NotFound(f"article {article_id} has no revision {number}")
+    return _revision.decode(raw)

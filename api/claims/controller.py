@@ -26,7 +26,7 @@ from api.http import (
 )
 from api.search import service as search
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
-from schemas.common import NO_NUL, Page, Status
+from schemas.common import NO_NUL, AnchorStatus, Page, Status
 from schemas.search import ClaimHit
 from schemas.sources import LinkIn, SourceHealth
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
@@ -129,6 +129,15 @@ class ClaimController(Controller):
                 description="Claims citing a source in this health (dead, changed, ...); repeatable"
             ),
         ] = None,
+        anchor_status: Annotated[
+            AnchorStatus | None,
+            QueryParameter(
+                description=(
+                    "Where the claim stands in its article's current body: reworded claims were "
+                    "placed approximately after an edit and wait for a desk's look"
+                )
+            ),
+        ] = None,
         sort: FromQuery[Literal["updated_at", "created_at"] | None] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
@@ -145,6 +154,7 @@ class ClaimController(Controller):
             source_url=source_url,
             outlet=outlet,
             source_health=tuple(source_health) if source_health else None,
+            anchor_status=anchor_status,
         )
         return await search.find_claims(db, filters, q, sort, cursor, limit)
 

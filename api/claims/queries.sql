@@ -28,14 +28,14 @@ SELECT coalesce(json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, 
 FROM claim_documents WHERE id = any($1::uuid[])
 
 -- name: article_for_claims
-SELECT id, body, language FROM articles WHERE id = $1 FOR SHARE
+SELECT id, body, language, revision FROM articles WHERE id = $1 FOR SHARE
 
 -- name: insert_claims
 -- The ids are chosen by the caller, so that links sent with the claims can name them.
 INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language,
-                    claimant, claim_date, tags, review_url, created_by, updated_by)
+                    claimant, claim_date, tags, review_url, created_by, updated_by, revision)
 SELECT t.id, $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
-       t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3
+       t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3, $4
 FROM jsonb_to_recordset($2::jsonb) AS t(
     id uuid, ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
     language text, claimant text, claim_date date, tags text[], review_url text)
@@ -46,7 +46,8 @@ RETURNING id
 -- The claim locked for a change, with its article's body. Its links are read by a statement of
 -- their own once the lock is held: a subquery here would read them from before the wait.
 SELECT c.id, c.article_id, c.text, c.quote, c.span_start, c.span_end, c.prefix, c.suffix,
-       c.language, c.claimant, c.claim_date, c.tags, c.review_url, c.status, c.version, a.body
+       c.language, c.claimant, c.claim_date, c.tags, c.review_url, c.status, c.version, c.anchor_status,
+       c.revision, a.body, a.revision AS article_revision
 FROM claims c JOIN articles a ON a.id = c.article_id
 WHERE c.id = $1
 FOR UPDATE OF c
@@ -55,7 +56,7 @@ FOR UPDATE OF c
 UPDATE claims
 SET text = $2, quote = $3, span_start = $4, span_end = $5, prefix = $6, suffix = $7,
     language = $8, claimant = $9, claim_date = $10, tags = $11, review_url = $12,
-    updated_by = $13, version = version + 1, updated_at = now()
+    updated_by = $13, anchor_status = $14, revision = $15, version = version + 1, updated_at = now()
 WHERE id = $1
 RETURNING version
 
@@ -95,7 +96,9 @@ UPDATE claims SET version = version + 1, updated_at = now(), updated_by = $2 WHE
 WITH claim AS (
     UPDATE claims
     SET status = $2, rating_value = $3, rating_text = $4, review_url = coalesce($5, review_url),
-        updated_by = $6, version = version + 1, updated_at = now()
+        updated_by = $6, version = version + 1, updated_at = now(),
+        -- A verdict on a claim placed approximately is a desk's look at its new words.
+        anchor_status = CASE WHEN anchor_status = 'reworded' THEN 'anchored' ELSE anchor_status END
     WHERE id = $1
     RETURNING id, article_id, version
 )
@@ -132,16 +135,18 @@ written AS (
 )
 SELECT doc FROM current
 
--- name: record_rewording
--- A change of a claim's words as a history entry: the status, the verdict and the links in
--- force stay as they are, and the entry records the words before and after ($2). Call after
--- the claim's update, so that it names the claim's new version. Answers the entry.
+-- name: record_rewordings
+-- Changes of claims' words as history entries ($1: [{id, wording}]): the status, the verdict
+-- and the links in force stay as they are, and each entry records the words before and after.
+-- Call after the claims' update, so that each names its claim's new version. Answers each
+-- entry with its claim's id.
 INSERT INTO verifications (claim_id, article_id, kind, status, previous_status, rating_value, rating_text,
                            evidence, wording, actor, claim_version)
 SELECT c.id, c.article_id, 'reworded', c.status, c.status, c.rating_value, c.rating_text,
-       claim_evidence(c.id), $2::jsonb, $3, c.version
-FROM claims c WHERE c.id = $1
-RETURNING verification_document(verifications)
+       claim_evidence(c.id), w.wording, $2, c.version
+FROM jsonb_to_recordset($1::jsonb) AS w(id uuid, wording jsonb)
+JOIN claims c ON c.id = w.id
+RETURNING claim_id, verification_document(verifications)
 
 -- name: list_verifications
 -- A claim's history, oldest first; NULL when the claim does not exist.
@@ -160,12 +165,23 @@ SELECT (
 FROM claims c WHERE c.id = $1
 
 -- name: article_claims_for_update
-SELECT id, quote, span_start, span_end, prefix, suffix FROM claims WHERE article_id = $1 FOR UPDATE
+-- Locked in id order, as every other statement locking several claims does.
+SELECT id, text, quote, span_start, span_end, prefix, suffix, status, anchor_status, revision
+FROM claims WHERE article_id = $1 ORDER BY id FOR UPDATE
+
+-- name: keep_reworded
+-- After the verdict that sends a reworded claim back to review: that was no desk's look at the
+-- new words, so the claim stays reworded (record_verification made it anchored).
+UPDATE claims SET anchor_status = 'reworded' WHERE id = $1
 
 -- name: replace_claims
--- New places after the article's body changed; each moved or orphaned claim goes up one version.
+-- New places after the article's body changed; each claim moved, reworded or orphaned goes up
+-- one version.
 UPDATE claims c
-SET span_start = p.span_start, span_end = p.span_end, prefix = p.prefix, suffix = p.suffix,
+SET span_start = p.span_start, span_end = p.span_end, prefix = p.prefix, suffix = p.suffix, quote = p.quote,
+    anchor_status = p.anchor_status, revision = p.revision,
     version = c.version + 1, updated_at = now(), updated_by = $2
-FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, span_start integer, span_end integer, prefix text, suffix text)
+FROM jsonb_to_recordset($1::jsonb) AS p(
+    id uuid, span_start integer, span_end integer, prefix text, suffix text, quote text, anchor_status text,
+    revision integer)
 WHERE c.id = p.id

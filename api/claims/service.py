@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from api import anchoring
+from api import anchoring, reanchoring
 from api.claims import rules
 from api.db import Connection, load_queries
 from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
@@ -16,6 +16,7 @@ from api.events.outbox import Outbox
 from api.http import IfMatch, check_version, make_page
 from api.sources import service as sources
 from api.urls import normalised
+from schemas.articles import RevisionSummary
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import Page
 from schemas.sources import ClaimSource, LinkIn
@@ -145,6 +146,7 @@ async def create_many(
     actor: str | None,
     pointer: str,
     outbox: Outbox,
+    revision: int = 1,
 ) -> list[UUID]:
     """Insert claims (and their links) of one article; call inside a transaction, then ``emit_created``."""
     rows: list[dict[str, Any]] = []
@@ -173,7 +175,7 @@ async def create_many(
         for link in await resolve_links(conn, item.sources, actor, f"{at}/sources", outbox):
             links.append({**link, "claim_id": claim_id})
     if rows:
-        await conn.execute(Q["insert_claims"], article_id, rows, actor)
+        await conn.execute(Q["insert_claims"], article_id, rows, actor, revision)
     if links:
         await conn.execute(Q["insert_links_for_claims"], article_id, links, actor)
     return [UUID(r["id"]) for r in rows]
@@ -202,7 +204,15 @@ async def create(conn: Connection, article_id: UUID, data: ClaimCreate, actor: s
         if article is None:
             raise NotFound(f"article {article_id} does not exist")
         claim_ids = await create_many(
-            conn, article_id, article["body"], article["language"], [data], actor, "", outbox
+            conn,
+            article_id,
+            article["body"],
+            article["language"],
+            [data],
+            actor,
+            "",
+            outbox,
+            article["revision"],
         )
         [claim] = await emit_created(conn, claim_ids, outbox)
         await outbox.flush(conn)
@@ -250,9 +260,13 @@ async def update(
                 row["body"], quote, span, given.get("prefix"), given.get("suffix"), ""
             )
             new.update(span_start=where.start, span_end=where.end, prefix=where.prefix, suffix=where.suffix)
+        subject = ("text", "quote", "span_start", "span_end")
+        if any(new[k] != row[k] for k in subject) or "span" in given:
+            # A desk placed or worded the claim itself: its words are where it says, in the
+            # article's current body.
+            new.update(anchor_status="anchored", revision=row["article_revision"])
         if new == dict(row):
             return await get(conn, claim_id)
-        subject = ("text", "quote", "span_start", "span_end")
         if (
             row["status"] not in _OPEN_STATUSES
             and not may_change_verdict_subject
@@ -277,10 +291,12 @@ async def update(
             new["tags"],
             new["review_url"],
             actor,
+            new["anchor_status"],
+            new["revision"],
         )
         outbox = Outbox()
         if (new["text"], new["quote"]) != (row["text"], row["quote"]):
-            entry = await record_rewording(conn, claim_id, row, new["text"], new["quote"], actor)
+            [entry] = await record_rewordings(conn, [(claim_id, row, new["text"], new["quote"])], actor)
             outbox.add("verification.created", claim_id, entry)
         claim = await get(conn, claim_id)
         outbox.add("claim.updated", claim_id, claim)
@@ -288,19 +304,27 @@ async def update(
         return claim
 
 
-async def record_rewording(
-    conn: Connection, claim_id: UUID, old: Any, text: str, quote: str, actor: str | None
-) -> msgspec.Raw:
-    """The history entry of a change of the claim's words (old: the row before); call after the
-    claim's update. Answers the entry as the API returns it."""
-    wording = {
-        "text_before": old["text"],
-        "text_after": text,
-        "quote_before": old["quote"],
-        "quote_after": quote,
+async def record_rewordings(
+    conn: Connection, changes: list[tuple[UUID, Any, str, str]], actor: str | None
+) -> list[msgspec.Raw]:
+    """The history entries of changes of claims' words, each (claim id, its row before, new
+    text, new quote); call after the claims' update. Answers the entries as the API returns them."""
+    wordings = [
+        {
+            "id": claim_id,
+            "wording": {
+                "text_before": old["text"],
+                "text_after": text,
+                "quote_before": old["quote"],
+                "quote_after": quote,
+            },
+        }
+        for claim_id, old, text, quote in changes
+    ]
+    entries = {
+        r[0]: msgspec.Raw(r[1].encode()) for r in await conn.fetch(Q["record_rewordings"], wordings, actor)
     }
-    recorded: str = await conn.fetchval(Q["record_rewording"], claim_id, wording, actor)
-    return msgspec.Raw(recorded.encode())
+    return [entries[claim_id] for claim_id, _, _, _ in changes]
 
 
 async def delete(
@@ -440,33 +464,112 @@ async def history(
     return make_page(_verifications.decode(raw[0]), limit, lambda v: [v.claim_version])
 
 
-async def replace_all(
-    conn: Connection, article_id: UUID, body: str, actor: str | None, outbox: Outbox
-) -> None:
-    """Place every claim of an article again in its new body; call inside the article's transaction."""
+async def reanchor_all(
+    conn: Connection,
+    article_id: UUID,
+    body: str,
+    revision: int,
+    actor: str | None,
+    outbox: Outbox,
+    threshold: float,
+) -> RevisionSummary:
+    """Carry every claim of an article to its new body (revision ``revision``); call inside the
+    article's transaction. Returns what it did, for the revision's summary.
+
+    A claim keeps its place, follows its words, is placed approximately (``reworded``: its quote
+    takes the new words, and its history a ``reworded`` entry) or is orphaned. A verdict whose
+    quoted numbers changed does not stand silently: the claim goes back to ``in_review``.
+    """
+    counts = {"anchored": 0, "reworded": 0, "orphaned": 0}
     moved: list[dict[str, Any]] = []
+    reworded: list[tuple[UUID, Any, str, str]] = []
+    moves: list[dict[str, Any]] = []
+    renumbered: list[Any] = []
     for row in await conn.fetch(Q["article_claims_for_update"], article_id):
-        where = anchoring.replace(
-            body, row["quote"], row["span_start"], row["span_end"], row["prefix"], row["suffix"]
+        found = reanchoring.reanchor(
+            body,
+            row["quote"],
+            row["span_start"],
+            row["span_end"],
+            row["prefix"],
+            row["suffix"],
+            threshold=threshold,
         )
-        new = (
-            (where.start, where.end, where.prefix, where.suffix)
-            if where
-            else (None, None, row["prefix"], row["suffix"])
+        counts[found.outcome] += 1
+        where = found.placement
+        if where is None:
+            new = {
+                "span_start": None,
+                "span_end": None,
+                "prefix": row["prefix"],
+                "suffix": row["suffix"],
+                "quote": row["quote"],
+                "anchor_status": "orphaned",
+                "revision": row["revision"],
+            }
+        else:
+            # Reworded stays until a desk looks again (a PATCH of the claim, or a verdict).
+            sticky = "reworded" if row["anchor_status"] == "reworded" else "anchored"
+            new = {
+                "span_start": where.start,
+                "span_end": where.end,
+                "prefix": where.prefix,
+                "suffix": where.suffix,
+                "quote": found.quote,
+                "anchor_status": "reworded" if found.outcome == "reworded" else sticky,
+                "revision": revision,
+            }
+        old = {k: row[k] for k in ("span_start", "span_end", "prefix", "suffix", "quote", "anchor_status")}
+        if {k: new[k] for k in old} == old:
+            continue
+        moved.append({"id": str(row["id"]), **new})
+        moves.append(
+            {
+                "claim_id": row["id"],
+                "article_id": article_id,
+                "revision": revision,
+                "anchor_status": new["anchor_status"],
+                "span_before": _span(row["span_start"], row["span_end"]),
+                "span_after": _span(new["span_start"], new["span_end"]),
+                "quote_before": row["quote"],
+                "quote_after": new["quote"],
+            }
         )
-        if new != (row["span_start"], row["span_end"], row["prefix"], row["suffix"]):
-            moved.append(
-                {
-                    "id": str(row["id"]),
-                    "span_start": new[0],
-                    "span_end": new[1],
-                    "prefix": new[2],
-                    "suffix": new[3],
-                }
-            )
+        if found.quote != row["quote"] and where is not None:
+            reworded.append((row["id"], row, row["text"], found.quote))
+            if row["status"] not in _OPEN_STATUSES and reanchoring.numbers_changed(row["quote"], found.quote):
+                renumbered.append((row, found.quote))
     if moved:
         await conn.execute(Q["replace_claims"], moved, actor)
+        for move in moves:
+            outbox.add("claim.reanchored", move["claim_id"], move)
+        for (claim_id, _, _, _), entry in zip(
+            reworded, await record_rewordings(conn, reworded, actor), strict=True
+        ):
+            outbox.add("verification.created", claim_id, entry)
+        for row, quote in renumbered:
+            outbox.add("verification.created", row["id"], await _reopen(conn, row, quote, revision, actor))
         for claim in _claims.decode(
             await conn.fetchval(Q["claim_documents_by_ids"], [m["id"] for m in moved])
         ):
             outbox.add("claim.updated", claim.id, claim)
+    return RevisionSummary(**counts)
+
+
+def _span(start: int | None, end: int | None) -> dict[str, int] | None:
+    return None if start is None or end is None else {"start": start, "end": end}
+
+
+async def _reopen(conn: Connection, row: Any, quote: str, revision: int, actor: str | None) -> msgspec.Raw:
+    """A verdict whose quoted figures changed goes back to review, with a note saying why."""
+    before, after = reanchoring.numbers(row["quote"]), reanchoring.numbers(quote)
+    note = (
+        f"The quoted figures changed in revision {revision} ({', '.join(before) or 'none'} -> "
+        f"{', '.join(after) or 'none'}); the verdict {row['status']} needs checking again."
+    )
+    value, text = rules.rating_for("in_review", None)
+    recorded: str = await conn.fetchval(
+        Q["record_verification"], row["id"], "in_review", value, text, None, actor, row["status"], note
+    )
+    await conn.execute(Q["keep_reworded"], row["id"])
+    return msgspec.Raw(recorded.encode())

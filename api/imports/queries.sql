@@ -15,13 +15,14 @@ SELECT id FROM sources WHERE id = any($1::uuid[])
 -- name: insert_articles
 -- Create-if-absent: an article whose id, url or external_id is taken (by a concurrent batch
 -- since the check) yields no row and is reported as skipped.
-INSERT INTO articles (id, url, external_id, title, language, outlet, published_at, body, version,
+INSERT INTO articles (id, url, external_id, title, language, outlet, published_at, body, version, revision,
                       created_by, updated_by, created_at, updated_at)
-SELECT t.id, t.url, t.external_id, t.title, t.language, t.outlet, t.published_at, t.body, t.version,
+SELECT t.id, t.url, t.external_id, t.title, t.language, t.outlet, t.published_at, t.body, t.version, t.revision,
        t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now())
 FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, url text, external_id text, title text, language text, outlet text, published_at timestamptz,
-    body text, version integer, created_by text, updated_by text, created_at timestamptz, updated_at timestamptz)
+    body text, version integer, revision integer, created_by text, updated_by text, created_at timestamptz,
+    updated_at timestamptz)
 ON CONFLICT DO NOTHING
 RETURNING id
 
@@ -47,15 +48,16 @@ SELECT id, url FROM sources WHERE url = any($1::text[])
 -- name: insert_claims
 INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language, claimant,
                     claim_date, tags, status, rating_value, rating_text, review_url, version,
-                    created_by, updated_by, created_at, updated_at)
+                    created_by, updated_by, created_at, updated_at, anchor_status, revision)
 SELECT t.id, t.article_id, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
        t.claimant, t.claim_date, t.tags, t.status, t.rating_value, t.rating_text, t.review_url, t.version,
-       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now())
+       t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now()),
+       t.anchor_status, t.revision
 FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, article_id uuid, text text, quote text, span_start integer, span_end integer, prefix text,
     suffix text, language text, claimant text, claim_date date, tags text[], status text, rating_value smallint,
     rating_text text, review_url text, version integer, created_by text, updated_by text,
-    created_at timestamptz, updated_at timestamptz)
+    created_at timestamptz, updated_at timestamptz, anchor_status text, revision integer)
 
 -- name: insert_links
 INSERT INTO claim_sources (claim_id, source_id, article_id, relation, excerpt, added_by, added_at)
@@ -75,6 +77,18 @@ FROM jsonb_to_recordset($1::jsonb) AS t(
     rating_text text, note text, evidence jsonb, wording jsonb, actor text, claim_version integer,
     created_at timestamptz)
 
+-- name: insert_revisions
+-- The bodies as they were; a revision without a time is the article's (its last change).
+INSERT INTO article_revisions (article_id, revision, article_version, body, length, sha256, actor, created_at,
+                               anchored, reworded, orphaned)
+SELECT t.article_id, t.revision, t.article_version, t.body, char_length(t.body),
+       encode(sha256(convert_to(t.body, 'UTF8')), 'hex'), t.actor,
+       coalesce(t.created_at, a.updated_at), t.anchored, t.reworded, t.orphaned
+FROM jsonb_to_recordset($1::jsonb) AS t(
+    article_id uuid, revision integer, article_version integer, body text, actor text, created_at timestamptz,
+    anchored integer, reworded integer, orphaned integer)
+JOIN articles a ON a.id = t.article_id
+
 -- name: export_articles
 -- A page of export lines, by article id: each article with its claims in text order (orphaned
 -- last) as the API serves them (the stored documents, with their links and sources), and each
@@ -82,8 +96,11 @@ FROM jsonb_to_recordset($1::jsonb) AS t(
 SELECT a.id, json_build_object(
     'id', a.id, 'url', a.url, 'external_id', a.external_id, 'title', a.title, 'language', a.language,
     'outlet', a.outlet, 'published_at', a.published_at, 'body', a.body, 'version', a.version,
-    'created_by', a.created_by, 'updated_by', a.updated_by, 'created_at', a.created_at,
+    'revision', a.revision, 'created_by', a.created_by, 'updated_by', a.updated_by, 'created_at', a.created_at,
     'updated_at', a.updated_at,
+    'revisions', coalesce((
+        SELECT json_agg(revision_document(r, true) ORDER BY r.revision)
+        FROM article_revisions r WHERE r.article_id = a.id), '[]'),
     'claims', coalesce((
         SELECT json_agg(
                    d.doc::jsonb || jsonb_build_object('history', coalesce((
@@ -108,7 +125,7 @@ FROM (
            0 AS orphaned, 0 AS span_start, 0 AS span_end,
            (SELECT to_jsonb(x) FROM (
                 SELECT a.id, a.url, a.external_id, a.title, a.language, a.outlet, a.published_at, a.body,
-                       a.version, a.created_by, a.updated_by, a.created_at, a.updated_at) x) AS data
+                       a.version, a.revision, a.created_by, a.updated_by, a.created_at, a.updated_at) x) AS data
     FROM articles a WHERE a.id = any($1::uuid[])
     UNION ALL
     SELECT 'claim.created', cd.id, 1, cd.article_id,

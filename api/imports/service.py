@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Prepared:
     # claim_id, article_id, relation, excerpt, added_by, added_at; "source" is a url or a UUID
     links: list[dict[str, Any]] = field(default_factory=list)
     verifications: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # by normalised url
     named_sources: set[UUID] = field(default_factory=set)  # linked by source_id only
 
@@ -105,6 +107,7 @@ def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
             "published_at": record.published_at,
             "body": record.body,
             "version": record.version or 1,
+            "revision": _revisions(record)[-1]["revision"] if record.revisions else (record.revision or 1),
             "created_by": _actor(record.created_by, actor),
             "updated_by": _actor(record.updated_by, actor),
             "created_at": record.created_at,
@@ -121,7 +124,62 @@ def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
             raise _invalid(f"{at}/id", "this claim id occurs twice")
         seen.add(claim_id)
         _prepare_claim(prepared, claim, claim_id, record, actor, at)
+    if record.revisions:
+        prepared.revisions = [
+            {**r, "article_id": article_id, "actor": _actor(r["actor"], actor)} for r in _revisions(record)
+        ]
+    else:
+        placed = sum(c["span_start"] is not None for c in prepared.claims)
+        prepared.revisions = [
+            {
+                "article_id": article_id,
+                "revision": prepared.article["revision"],
+                "article_version": prepared.article["version"],
+                "created_at": record.updated_at,
+                "actor": prepared.article["updated_by"],
+                "body": record.body,
+                "anchored": placed,
+                "reworded": 0,
+                "orphaned": len(prepared.claims) - placed,
+            }
+        ]
     return prepared
+
+
+def _revisions(record: ArticleRecord) -> list[dict[str, Any]]:
+    """The record's revisions checked: numbered once each, the last one its body."""
+    rows: list[dict[str, Any]] = []
+    numbers: set[int] = set()
+    for i, r in enumerate(record.revisions):
+        at = f"/revisions/{i}"
+        if r.revision in numbers:
+            raise _invalid(f"{at}/revision", "two revisions have this number")
+        if rows and r.revision < rows[-1]["revision"]:
+            raise _invalid(f"{at}/revision", "revisions are listed oldest first")
+        numbers.add(r.revision)
+        if r.length is not None and r.length != len(r.body):
+            raise _invalid(f"{at}/length", f"the body has {len(r.body)} code points")
+        if r.sha256 is not None and r.sha256 != hashlib.sha256(r.body.encode()).hexdigest():
+            raise _invalid(f"{at}/sha256", "this is not the SHA-256 of the body")
+        summary = r.summary
+        rows.append(
+            {
+                "revision": r.revision,
+                "article_version": r.article_version,
+                "created_at": r.created_at,
+                "actor": r.actor,
+                "body": r.body,
+                "anchored": summary.anchored if summary else 0,
+                "reworded": summary.reworded if summary else 0,
+                "orphaned": summary.orphaned if summary else 0,
+            }
+        )
+    last = rows[-1]
+    if last["body"] != record.body:
+        raise _invalid(f"/revisions/{len(rows) - 1}/body", "the last revision is the article's body")
+    if record.revision is not None and record.revision != last["revision"]:
+        raise _invalid("/revision", "the article's revision is its last revision's number")
+    return rows
 
 
 def _placement(claim: ClaimRecord, body: str, at: str) -> dict[str, Any]:
@@ -208,9 +266,7 @@ def _prepare_claim(
                 errors=[(f"{vat}/status", "unverified is only the status of a new claim")],
             )
         if entry.kind == "reworded" and (entry.wording is None or entry.status != entry.previous_status):
-            raise _invalid(
-                f"{vat}/wording", "a reworded entry has its wording and keeps the status it found"
-            )
+            raise _invalid(f"{vat}/wording", "a reworded entry has its wording and keeps the status it found")
         if entry.kind == "verdict" and entry.wording is not None:
             raise _invalid(f"{vat}/wording", "only a reworded entry has a wording")
         if entry.claim_version in versions:
@@ -240,12 +296,17 @@ def _prepare_claim(
             }
         )
 
+    placed = _placement(claim, record.body, at)
     prepared.claims.append(
         {
             "id": claim_id,
             "article_id": article_id,
             "text": claim.text,
-            **_placement(claim, record.body, at),
+            **placed,
+            "anchor_status": "orphaned"
+            if placed["span_start"] is None
+            else ("reworded" if claim.anchor_status == "reworded" else "anchored"),
+            "revision": claim.revision or prepared.article["revision"],
             "language": claim.language or record.language,
             "claimant": claim.claimant,
             "claim_date": claim.claim_date,
@@ -424,6 +485,9 @@ async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -
         ]
         if history:
             await conn.execute(Q["insert_verifications"], history)
+        revisions = [r for p in stored for r in p.revisions]
+        if revisions:
+            await conn.execute(Q["insert_revisions"], revisions)
         if stored:
             await conn.execute(Q["emit_imported"], [p.article["id"] for p in stored])
     return stored

@@ -15,6 +15,11 @@ AND ($5::timestamptz IS NULL OR c.updated_at >= $5)
 AND ($6::timestamptz IS NULL OR c.created_at >= $6)
 AND ($7::text IS NULL OR (c.claimant IS NOT NULL AND lower(c.claimant) = lower($7)))
 
+-- name: filter_anchor_status
+-- Only when given, like the joined filters, so that the listings' parameters keep their numbers;
+-- claims_anchor_status_idx finds the few that are not anchored.
+AND c.anchor_status = $?::text
+
 -- name: filter_source_id
 AND EXISTS (SELECT 1 FROM claim_sources cs WHERE cs.claim_id = c.id AND cs.source_id = $?::uuid)
 

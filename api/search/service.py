@@ -22,7 +22,7 @@ from schemas.search import ClaimHit, Closeness, SearchHit, SimilarClaim
 Q = load_queries(__file__)
 _FILTERS_AT = "/* claim_filters */"
 # Filters on other tables, in the order their parameters are numbered (see claim_filters).
-JOINED_FILTERS = ("source_id", "source_url", "outlet", "source_health")
+JOINED_FILTERS = ("source_id", "source_url", "outlet", "source_health", "anchor_status")
 # The listings' own parameters end at $11; the joined filters' come after.
 _FIRST_JOINED_PARAMETER = 12
 
@@ -62,6 +62,7 @@ class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
     source_url: str | None = None
     outlet: str | None = None
     source_health: tuple[str, ...] | None = None
+    anchor_status: str | None = None
 
     def arguments(self) -> list[Any]:
         """$1..$7 of the claim_filters block."""
@@ -82,6 +83,7 @@ class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
             "source_url": normalised(self.source_url, "/source_url") if self.source_url is not None else None,
             "outlet": self.outlet,
             "source_health": list(self.source_health) if self.source_health else None,
+            "anchor_status": self.anchor_status,
         }
         given = tuple(name for name in JOINED_FILTERS if values[name] is not None)
         return given, [values[name] for name in given]

@@ -55,6 +55,9 @@ EVIDENCE = """
 
 
 def upgrade() -> None:
+    # PostgreSQL refuses to add checked columns to a table whose row type a function's body
+    # uses; the function is made again below with the new fields.
+    op.execute("DROP FUNCTION verification_document(verifications)")
     op.execute(
         """
         ALTER TABLE verifications
@@ -77,7 +80,7 @@ def upgrade() -> None:
                 CHECK (status IN (STATUSES) AND (status <> 'unverified' OR kind = 'reworded'))
         """.replace("STATUSES", STATUSES)
     )
-    op.execute(DOCUMENT)
+    op.execute(DOCUMENT.replace("CREATE OR REPLACE", "CREATE"))
     op.execute(EVIDENCE)
 
 
@@ -88,7 +91,7 @@ def downgrade() -> None:
     op.execute("ALTER TABLE verifications DISABLE TRIGGER verifications_append_only")
     op.execute("DELETE FROM verifications WHERE kind = 'reworded'")
     op.execute("ALTER TABLE verifications ENABLE TRIGGER verifications_append_only")
-    op.execute(OLD_DOCUMENT)
+    op.execute("DROP FUNCTION verification_document(verifications)")
     op.execute(
         f"""
         ALTER TABLE verifications
@@ -100,3 +103,4 @@ def downgrade() -> None:
         "ALTER TABLE verifications DROP CONSTRAINT verifications_wording_check,"
         " DROP CONSTRAINT verifications_kind_check, DROP COLUMN wording, DROP COLUMN kind"
     )
+    op.execute(OLD_DOCUMENT.replace("CREATE OR REPLACE", "CREATE"))

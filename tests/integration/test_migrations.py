@@ -94,13 +94,14 @@ async def test_stored_documents_are_filled_for_existing_claims(fresh_database: s
             "INSERT INTO sources (url, title) VALUES ('https://example.org/a', 'A') RETURNING id"
         )
         await conn.execute(
-            "INSERT INTO claim_sources (claim_id, article_id, source_id, relation) VALUES ($1, $2, $3, 'supports')",
+            "INSERT INTO claim_sources (claim_id, article_id, source_id, relation)"
+            " VALUES ($1, $2, $3, 'supports')",
             claim,
             article,
             source,
         )
         before = await conn.fetchval("SELECT doc::text FROM claim_documents WHERE id = $1", claim)
-        _run_in_thread(upgrade, fresh_database)
+        _run_in_thread(upgrade, fresh_database, "0007")
         after = await conn.fetchval("SELECT doc::text FROM claim_documents WHERE id = $1", claim)
         assert after is not None
         assert msgspec.json.decode(after) == msgspec.json.decode(before)
