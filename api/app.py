@@ -21,6 +21,7 @@ from litestar.response import Response
 from api.articles.controller import ArticleController
 from api.auth import KeyCache, authorize, key_tasks
 from api.body import MediaTypeMiddleware
+from api.candidates.controller import CandidateController
 from api.claimreview.controller import ClaimReviewController
 from api.claims.controller import ClaimController
 from api.db import Connection, connection, create_pool
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 security=[{"apiKey": []}],
                 route_handlers=[
                     ArticleController,
+                    CandidateController,
                     ClaimController,
                     SourceController,
                     KeyController,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -61,6 +61,22 @@ class Span(msgspec.Struct, kw_only=True, frozen=True):
     end: int
 
 
+Qualifier = Literal["exact", "about", "at_least", "more_than", "at_most", "less_than", "range"]
+
+
+class Quantity(msgspec.Struct, kw_only=True, frozen=True):
+    """A number a claim names, as the interval its words allow (api/quantities)."""
+
+    value: int | float
+    low: int | float | None  # null: unbounded below
+    high: int | float | None  # null: unbounded above ("über 150" is (150, null))
+    qualifier: Qualifier
+    unit: str | None  # what is counted, as written ("Tote", "troops", "%"), when the words say it
+    key: str | None  # what is counted, normalised for comparison ("killed" for Tote, getötet, killed)
+    text: str  # the words of the quantity
+    span: Span  # within the claim's text (within its quote for quote_quantities)
+
+
 class Selector(msgspec.Struct, kw_only=True, frozen=True):
     exact: str
     prefix: str
@@ -97,3 +113,6 @@ class Claim(msgspec.Struct, kw_only=True, frozen=True):
     created_at: datetime
     updated_at: datetime
     sources: list[ClaimSource]
+    # The quantities of the text, and those of the quote (spans within the quote).
+    quantities: list[Quantity] = msgspec.field(default_factory=list)
+    quote_quantities: list[Quantity] = msgspec.field(default_factory=list)

@@ -7,10 +7,11 @@ figure, dates included, for the ``number`` reason of candidates; quantities leav
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import snowballstemmer
 
@@ -218,14 +219,21 @@ def _currency_around(text: str, start: int, end: int) -> tuple[str | None, str |
     return None, None, start, end
 
 
+@functools.lru_cache(maxsize=8192)
 def _stem(word: str, lang: str | None) -> str:
     lowered = word.lower().replace("ё", "е")
     algorithm = _STEMMERS.get(lang or "")
     if algorithm is None:
         return lowered
-    return str(snowballstemmer.stemmer(algorithm).stemWord(lowered))
+    return str(_stemmer(algorithm).stemWord(lowered))
 
 
+@functools.cache
+def _stemmer(algorithm: str) -> Any:
+    return snowballstemmer.stemmer(algorithm)
+
+
+@functools.lru_cache(maxsize=8192)
 def concept(word: str, lang: str | None) -> str | None:
     """The concept a word counts ("killed" for Tote, getötet, погибших), if it is one of them."""
     lowered = word.lower().replace("ё", "е")
@@ -304,27 +312,30 @@ def _unit_after(text: str, start: int, end: int, lang: str | None) -> tuple[str 
     return unit, key, unit_end
 
 
+_MONTHS = tuple(month for table in words.MONTHS.values() for month in table)
+_MONTH_WORDS = frozenset(month.rstrip(".") for month in _MONTHS)
+
+
 def _is_date(text: str, figure: _Figure, lang: str | None) -> bool:
     """A day of a month, a year, or a clock time: a figure, but not a quantity."""
     after = text[figure.end : figure.end + 20].lower().lstrip(". " + _SPACES[:-1])
-    months = [m for table in words.MONTHS.values() for m in table]
-    if any(after.startswith(month) for month in months) and figure.value <= 31:
+    if after.startswith(_MONTHS) and figure.value <= 31:
         return True
     if text[figure.end : figure.end + 1] == ":" and text[figure.end + 1 : figure.end + 2].isdigit():
         return True
     if re.match(r"(?:a\.m\.|p\.m\.|am\b|pm\b|uhr\b|час)", after):
         return True
     previous = _previous_words(text, figure.start, 2)
-    if previous and previous[-1].rstrip(".") in {m.rstrip(".") for m in months} and figure.value <= 31:
+    if previous and previous[-1].rstrip(".") in _MONTH_WORDS and figure.value <= 31:
         return True
     is_year = figure.value.is_integer() and 1000 <= figure.value <= 2100 and not figure.is_word
     raw = text[figure.start : figure.end]
     if is_year and raw.isdigit():
-        if any(after.startswith(unit) for unit in words.YEAR_UNITS):
+        if after.startswith(words.YEAR_UNITS):
             return True
         if previous and previous[-1] in words.YEAR_BEFORE:
             return True
-        if previous and previous[-1].rstrip(".") in {m.rstrip(".") for m in months}:
+        if previous and previous[-1].rstrip(".") in _MONTH_WORDS:
             return True
     return False
 

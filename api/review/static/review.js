@@ -227,6 +227,7 @@ const view = {
   selection: null, // {start, end, quote} of a text selection to make a claim from
   detailNode: null, // the selected claim's detail, shown under its list item
   detailHome: null, // where the detail waits while no claim is selected
+  candidates: null, // the uncovered candidates while that layer is on, else null
 };
 
 function claimById(id) {
@@ -301,6 +302,10 @@ function renderText() {
     .sort((a, b) => a.start - b.start || b.end - a.end);
   const bounds = new Set([0, body.length]);
   for (const s of anchored) { bounds.add(s.start); bounds.add(s.end); }
+  for (const c of view.candidates || []) {
+    bounds.add(Math.min(c.span.start, body.length));
+    bounds.add(Math.min(c.span.end, body.length));
+  }
   const points = [...bounds].sort((a, b) => a - b);
 
   const fragment = document.createDocumentFragment();
@@ -310,7 +315,11 @@ function renderText() {
     const text = body.slice(start, end).join("");
     const covering = anchored.filter((s) => s.start <= start && s.end >= end);
     if (!covering.length) {
-      fragment.append(el("span", { dataset: { start, end } }, text));
+      const candidate = candidateAt(start, end);
+      fragment.append(candidate === null
+        ? el("span", { dataset: { start, end } }, text)
+        : el("span", { className: "candidate", title: "Worth checking: click to make it a claim",
+          dataset: { start, end, candidate } }, text));
       continue;
     }
     const mark = el("mark", { dataset: { start, end, claims: covering.map((s) => s.claim.id).join(" ") } });
@@ -540,6 +549,7 @@ async function submitNewClaim(event) {
     const claim = await api("POST", `/v1/articles/${view.article.id}/claims`, { body });
     closeNewClaim();
     await reloadClaims();
+    if (view.candidates) await loadCandidates();
     selectClaim(claim.id);
     say(`Claim ${claimNumber(claim.id)} added.`, "ok");
   } catch (err) {
@@ -547,6 +557,66 @@ async function submitNewClaim(event) {
   } finally {
     button.disabled = false;
   }
+}
+
+// ---------------------------------------------------------------- candidates
+
+// The layer of sentences worth checking (GET /v1/articles/{id}/candidates?uncovered=true):
+// dotted in the text and listed in the panel; "Make claim" fills the new-claim form with the
+// candidate's quote and span, and "Add claim" stores it.
+function candidateAt(start, end) {
+  const index = (view.candidates || []).findIndex((c) => c.span.start <= start && c.span.end >= end);
+  return index === -1 ? null : index;
+}
+
+async function loadCandidates() {
+  const page = await api("GET", `/v1/articles/${view.article.id}/candidates?uncovered=true`);
+  if (!$("show-candidates").checked) return;
+  view.candidates = page.items;
+  renderCandidates();
+  renderText();
+}
+
+function renderCandidates() {
+  const list = $("candidate-list");
+  const items = view.candidates || [];
+  $("candidate-panel").hidden = view.candidates === null;
+  $("candidate-count").textContent = `(${items.length})`;
+  list.replaceChildren(...items.map((c, index) => el("li", { className: "candidate-item" },
+    el("p", { className: "quote", dir: "auto", lang: view.article.language, text: `“${c.quote}”` }),
+    el("p", { className: "small", text: `${Math.round(c.score * 100)} % · ${c.reasons.join(", ")}` }),
+    el("button", { type: "button", className: "quiet", dataset: { candidate: index },
+      "aria-label": `Make claim from “${c.quote.slice(0, 60)}”`, text: "Make claim" }))));
+}
+
+async function toggleCandidates() {
+  if (!$("show-candidates").checked) {
+    view.candidates = null;
+    renderCandidates();
+    renderText();
+    return;
+  }
+  try {
+    await loadCandidates();
+  } catch (err) {
+    say(describeProblem(err), "error");
+  }
+}
+
+function useCandidate(index) {
+  const candidate = (view.candidates || [])[index];
+  if (!candidate) return;
+  const { start, end } = candidate.span;
+  view.selection = { start, end, quote: candidate.quote };
+  $("new-claim").hidden = false;
+  $("new-claim-quote").textContent = `“${candidate.quote}”`;
+  $("new-claim-quote").lang = view.article.language;
+  $("new-claim-span").textContent = `Characters ${start}–${end}`;
+  $("new-claim-text").value = candidate.request.body.text;
+  $("new-claim-text").dataset.auto = "1";
+  tell($("new-claim-message"), "");
+  $("new-claim").scrollIntoView({ block: "nearest" });
+  $("new-claim-form").querySelector("button[type=submit]").focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------- verification updates
@@ -757,6 +827,8 @@ function setUpArticleView() {
   text.addEventListener("click", (event) => {
     const selection = window.getSelection();
     if (selection && !selection.isCollapsed) return; // a drag to select words, not a click
+    const candidate = event.target.closest("span.candidate");
+    if (candidate) { useCandidate(Number(candidate.dataset.candidate)); return; }
     const mark = event.target.closest("mark[data-claims]");
     if (mark) selectFromMark(mark);
   });
@@ -773,6 +845,11 @@ function setUpArticleView() {
     if (item) selectClaim(item.dataset.claim);
   });
   $("new-claim-form").addEventListener("submit", (event) => submitNewClaim(event));
+  $("show-candidates").addEventListener("change", toggleCandidates);
+  $("candidate-list").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-candidate]");
+    if (button) useCandidate(Number(button.dataset.candidate));
+  });
   $("new-claim-cancel").addEventListener("click", closeNewClaim);
   $("new-claim-text").addEventListener("input", (event) => { event.target.dataset.auto = "0"; });
   $("verify-form").addEventListener("submit", (event) => submitVerification(event));
