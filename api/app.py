@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Response
+from litestar.types import Scope
 
 from api.articles.controller import ArticleController
 from api.auth import KeyCache, authorize, key_tasks
@@ -34,6 +35,14 @@ from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
 from api.metrics.controller import metrics_route
 from api.metrics.middleware import MetricsMiddleware
+from api.replicas.monitor import ReplicaSet
+from api.replicas.routing import (
+    READ_METHODS,
+    ConsistencyMiddleware,
+    WrittenPositions,
+    note_commit_position,
+    read_connection,
+)
 from api.review.controller import review_router
 from api.search.controller import SearchController
 from api.settings import Settings
@@ -46,13 +55,22 @@ from api.webhooks.controller import WebhookController
 log = logging.getLogger("claimtrack")
 
 
-async def provide_db(state: State) -> AsyncIterator[Connection]:
+async def provide_db(state: State, scope: Scope) -> AsyncIterator[Connection]:
+    """The request's connection: reads may go to a replica (api.replicas.routing), the rest and
+    routes marked ``opt={"primary": True}`` to the primary, where a write notes its position."""
+    method = scope["method"]  # type: ignore[typeddict-item]
+    if method in READ_METHODS and not scope["route_handler"].opt.get("primary"):
+        async with read_connection(state, scope) as conn:
+            yield conn
+        return
     settings: Settings = state.settings
     pool = state.pool
     if pool is None:
         raise ServiceUnavailable()
     async with connection(pool, settings.pool_acquire_timeout) as conn:
         yield conn
+        if method not in READ_METHODS:
+            await note_commit_position(conn, scope)
 
 
 @get(
@@ -87,13 +105,22 @@ async def ready(state: State) -> Response[dict[str, Any]]:
         return Response(
             {"status": "unavailable", "database": type(exc).__name__}, status_code=503, headers=headers
         )
+    # Replicas are reported, never required: without them the primary serves every read.
+    replicas = {"replicas": state.replicas.describe()} if state.replicas is not None else {}
     if current != state.migration_head:
         return Response(
-            {"status": "migrations_pending", "database_revision": current, "expected": state.migration_head},
+            {
+                "status": "migrations_pending",
+                "database_revision": current,
+                "expected": state.migration_head,
+                **replicas,
+            },
             status_code=503,
             headers=headers,
         )
-    return Response({"status": "ready", "revision": current}, headers={"Cache-Control": "no-store"})
+    return Response(
+        {"status": "ready", "revision": current, **replicas}, headers={"Cache-Control": "no-store"}
+    )
 
 
 async def every(seconds: float, job: Callable[..., Awaitable[None]], *args: Any) -> None:
@@ -130,6 +157,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
         background = [asyncio.create_task(every(600, forget_expired, app.state.pool))]
+        if settings.replica_urls:
+            app.state.replicas = await ReplicaSet.open(settings)
+            await app.state.replicas.check(app.state.pool)
+            background.append(asyncio.create_task(app.state.replicas.run(app.state.pool)))
         if settings.webhook_delivery:
             background.append(asyncio.create_task(webhooks.run(app.state.pool, settings)))
         if settings.source_checks:
@@ -143,6 +174,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if app.state.replicas is not None:
+                await app.state.replicas.close()
             await app.state.pool.close()
 
     app = Litestar(
@@ -184,6 +217,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "pool": None,
                 "shutting_down": False,
                 "key_cache": KeyCache(settings.key_cache_seconds),
+                "replicas": None,
+                "written": WrittenPositions(settings.consistency_key_seconds),
             }
         ),
         request_max_body_size=settings.max_body_bytes,
@@ -196,7 +231,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Wrapped around the whole app so 404s and 405s get a request id and an access line too.
     app.asgi_handler = RequestIdMiddleware(
-        MetricsMiddleware(app.asgi_handler), access_log=settings.access_log
+        MetricsMiddleware(ConsistencyMiddleware(app.asgi_handler, app.state)), access_log=settings.access_log
     )
     return app
 

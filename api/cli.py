@@ -44,7 +44,8 @@ def ensure_database(settings: Settings) -> str:
     DATABASE_URL already set and leave the server to their parent.
     """
     if settings.database_url:
-        return settings.database_url
+        # Migrations and keys go to the primary itself, not through PgBouncer (docs/operations.md).
+        return settings.direct_database_url
     from api.embedded import ensure_embedded_database
 
     url = ensure_embedded_database(settings.data_dir)

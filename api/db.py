@@ -78,24 +78,40 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-async def create_pool(settings: Settings, database_url: str, *, lazy: bool = False) -> asyncpg.Pool:
+def server_settings(settings: Settings) -> dict[str, str]:
+    """The session settings every pooled connection starts with (sent in the startup packet).
+
+    PgBouncer accepts only the startup parameters it tracks per client and sets again on each
+    server connection it lends (TimeZone and application_name among them); it refuses a
+    connection that sends any other. Behind it the two timeouts are the server's to set
+    (``ALTER ROLE ... SET``, docs/operations.md); asyncpg's own command timeout still applies.
+    """
+    values = {"timezone": "UTC", "application_name": "claimtrack"}
+    if not settings.pgbouncer:
+        values["statement_timeout"] = str(settings.statement_timeout_ms)
+        values["idle_in_transaction_session_timeout"] = str(max(settings.statement_timeout_ms * 3, 30_000))
+    return values
+
+
+async def create_pool(
+    settings: Settings, database_url: str, *, lazy: bool = False, connect_timeout: float | None = None
+) -> asyncpg.Pool:
     """The process's pool; ``lazy`` opens no connection until the first request needs one."""
     pool = await asyncpg.create_pool(
         asyncpg_dsn(database_url),
         min_size=0 if lazy else settings.pool_min_size,
         max_size=settings.pool_max_size,
-        timeout=settings.connect_timeout,
+        timeout=settings.connect_timeout if connect_timeout is None else connect_timeout,
         command_timeout=settings.statement_timeout_ms / 1000 + 1,
         init=_init_connection,
         # No RESET ALL etc. on release: nothing sets session state (SET LOCAL only, and LISTEN
         # uses connections of its own), and the reset would cost a round trip per request.
         reset=_no_reset,
-        server_settings={
-            "timezone": "UTC",
-            "application_name": "claimtrack",
-            "statement_timeout": str(settings.statement_timeout_ms),
-            "idle_in_transaction_session_timeout": str(max(settings.statement_timeout_ms * 3, 30_000)),
-        },
+        # PgBouncer (before 1.21) lends a server connection per transaction, so a statement
+        # prepared on one is unknown on the next: without a cache asyncpg prepares unnamed
+        # statements and sends them again with every execution (one more round trip per query).
+        statement_cache_size=0 if settings.pgbouncer else 100,
+        server_settings=server_settings(settings),
     )
     assert pool is not None
     return pool
@@ -122,7 +138,8 @@ async def listen(
         conn: asyncpg.Connection | None = None
         try:
             conn = await asyncpg.connect(
-                asyncpg_dsn(settings.database_url),
+                # Never through PgBouncer: a LISTEN lasts the session, not a transaction.
+                asyncpg_dsn(settings.direct_database_url),
                 timeout=settings.connect_timeout,
                 # Operators (and tests) find the listening connections by this name.
                 server_settings={"application_name": f"claimtrack listen {channel}"},

@@ -99,6 +99,21 @@ class Settings:
     publisher_url: str = ""
     # ClaimReview import: reviews accepted in one request.
     claimreview_import_max: int = 100
+    # Streaming replicas that serve reads (GET); database_url stays the primary.
+    replica_urls: tuple[str, ...] = field(default_factory=tuple)
+    # A replica further behind the primary than this is skipped until it catches up.
+    replica_max_lag_seconds: float = 5.0
+    # How often each process looks at every replica's position (and retries a replica that is down).
+    replica_check_seconds: float = 1.0
+    # The longest a read waits for a replica (a connection, or its position) before the primary serves it.
+    replica_timeout: float = 0.5
+    # How long a process remembers an API key's last write, so that the key's reads see it
+    # without sending Consistency-Token back; 0 remembers nothing.
+    consistency_key_seconds: float = 10.0
+    # Behind PgBouncer in transaction mode: no server-side prepared statements, no session state.
+    pgbouncer: bool = False
+    # LISTEN (and migrations) need a connection of their own to the primary, not through PgBouncer.
+    listen_database_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -147,7 +162,19 @@ class Settings:
             publisher_name=os.environ.get("CLAIMTRACK_PUBLISHER_NAME", "claimtrack"),
             publisher_url=os.environ.get("CLAIMTRACK_PUBLISHER_URL", ""),
             claimreview_import_max=_int("CLAIMTRACK_CLAIMREVIEW_IMPORT_MAX", 100),
+            replica_urls=_list("CLAIMTRACK_REPLICA_URLS"),
+            replica_max_lag_seconds=_float("CLAIMTRACK_REPLICA_MAX_LAG_SECONDS", 5.0),
+            replica_check_seconds=_float("CLAIMTRACK_REPLICA_CHECK_SECONDS", 1.0),
+            replica_timeout=_float("CLAIMTRACK_REPLICA_TIMEOUT", 0.5),
+            consistency_key_seconds=_float("CLAIMTRACK_CONSISTENCY_KEY_SECONDS", 10.0),
+            pgbouncer=os.environ.get("CLAIMTRACK_PGBOUNCER", "0") in ("1", "true", "yes"),
+            listen_database_url=os.environ.get("CLAIMTRACK_LISTEN_DATABASE_URL", ""),
         )
+
+    @property
+    def direct_database_url(self) -> str:
+        """The primary without a pooler in between: for LISTEN and migrations."""
+        return self.listen_database_url or self.database_url
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -32,6 +32,8 @@ class EventController(Controller):
     @get(
         "/",
         operation_id="listEvents",
+        # Only the primary knows which transactions are still running (the feed's horizon).
+        opt={"primary": True},
         summary="The change feed: every change in commit-safe order; poll with next_cursor",
         description=(
             "next_cursor is never null: keep it and ask again to receive what happened since. "

@@ -79,6 +79,40 @@ async def read_backlogs(pool: asyncpg.Pool, seconds: float) -> Backlogs:
     return Backlogs(True, webhooks, source_checks)
 
 
+class ReplicaHealth(Collector):
+    """Each replica's state and lag as this process sees them (every process looks for itself)."""
+
+    STATES = ("up", "lagging", "down", "unknown")
+
+    def __init__(self, replicas: list[dict[str, Any]]) -> None:
+        self.replicas = replicas
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        state = GaugeMetricFamily(
+            "claimtrack_replica_state",
+            "1 for the state each replica is in (up, lagging, down, unknown), 0 for the others.",
+            labels=["replica", "state"],
+        )
+        seconds = GaugeMetricFamily(
+            "claimtrack_replica_lag_seconds",
+            "How long ago the primary first held WAL that the replica has not replayed (0: current).",
+            labels=["replica"],
+        )
+        size = GaugeMetricFamily(
+            "claimtrack_replica_lag_bytes",
+            "WAL the primary has flushed and the replica has not replayed yet.",
+            labels=["replica"],
+        )
+        for replica in self.replicas:
+            for name in self.STATES:
+                state.add_metric([replica["name"], name], 1 if replica["state"] == name else 0)
+            if replica["lag_seconds"] is not None:
+                seconds.add_metric([replica["name"]], replica["lag_seconds"])
+            if replica["lag_bytes"] is not None:
+                size.add_metric([replica["name"]], replica["lag_bytes"])
+        yield from (state, seconds, size)
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -100,8 +134,9 @@ def forget_exited_workers(folder: str) -> None:
             multiprocess.mark_process_dead(int(pid), folder)
 
 
-def exposition(backlogs: Backlogs) -> bytes:
-    """Every metric of this process, or of all workers in multiprocess mode, then the backlogs."""
+def exposition(backlogs: Backlogs, replicas: list[dict[str, Any]] | None = None) -> bytes:
+    """Every metric of this process, or of all workers in multiprocess mode, then the backlogs
+    and the replicas."""
     if MULTIPROCESS_DIR is not None:
         from prometheus_client import multiprocess
 
@@ -112,6 +147,8 @@ def exposition(backlogs: Backlogs) -> bytes:
         registry = REGISTRY
     own = CollectorRegistry(auto_describe=False)
     own.register(backlogs)
+    if replicas:
+        own.register(ReplicaHealth(replicas))
     return generate_latest(registry) + generate_latest(own)
 
 
@@ -126,7 +163,10 @@ def metrics_route(*, public: bool) -> HTTPRouteHandler:
         else:
             pool_sampled(pool.get_size(), pool.get_idle_size())
             backlogs = await read_backlogs(pool, min(settings.pool_acquire_timeout, SCRAPE_TIMEOUT))
-        return Response(exposition(backlogs), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+        replicas = state.replicas.describe() if state.replicas is not None else None
+        return Response(
+            exposition(backlogs, replicas), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"}
+        )
 
     opt: dict[str, Any] = {"public": True} if public else {"scope": "admin"}
     return get(

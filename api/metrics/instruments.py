@@ -45,6 +45,19 @@ DB_ERRORS = Counter(
     ["error"],
 )
 
+DB_READS = Counter(
+    "claimtrack_db_reads",
+    "Reads (GET, HEAD) answered, by the server that answered them: primary or replica.",
+    ["served_by"],
+)
+REPLICA_SKIPPED = Counter(
+    "claimtrack_replica_skipped",
+    "Reads that a replica could have answered sent to the primary, by why: none_up (no replica up and "
+    "current), behind (not yet at the read's consistency token), unreachable (no connection or answer "
+    "in time), failed (broke during the read, which the primary then answered).",
+    ["reason"],
+)
+
 
 def pool_sampled(size: int, idle: int) -> None:
     POOL_SIZE.set(size)
