@@ -264,12 +264,14 @@ async def _drop_key(database_url: str, name: str) -> None:
 
 async def explain(database_url: str, sample: Sample, rng: random.Random) -> list[str]:
     """EXPLAIN ANALYZE of the statements behind one request of each kind, planned as the API plans them."""
+    from api.quantities import extract
     from api.search import service
 
     conn = await asyncpg.connect(asyncpg_dsn(database_url), server_settings={"jit": "off"})
     await conn.execute("SET plan_cache_mode = force_custom_plan")
     claim = rng.choice(sample.claim_ids)
     text, language = rng.choice(sample.claim_texts)
+    keys = sorted({q.key for q in extract(text, language) if q.key})
     Filters = service.ClaimFilters
 
     def listing(filters: service.ClaimFilters, q: str | None = None) -> tuple[str, list[Any]]:
@@ -294,8 +296,9 @@ async def explain(database_url: str, sample: Sample, rng: random.Random) -> list
         "list_status_language": listing(Filters(status="false", language="ru")),
         "search: doctors Glasgow": listing(Filters(), "doctors Glasgow"),
         "search_broad: students": listing(Filters(), "students"),
-        "similar": (service.Q["similar_claims"], [uuid.UUID(claim), None, None, 0.3, 11]),
-        "match": (service.Q["similar_claims"], [None, text, language, 0.3, 11]),
+        "similar": (service.Q["similar_claims"], [uuid.UUID(claim), None, None, 0.3, 11, []]),
+        # The quantity keys the API reads from the text (api/search/service.py, similar).
+        "match": (service.Q["similar_claims"], [None, text, language, 0.3, 11, keys]),
     }
     out: list[str] = []
     try:

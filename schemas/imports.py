@@ -18,6 +18,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from schemas.articles import RevisionSummary
+from schemas.claims import Quantity
 from schemas.common import (
     AnchorStatus,
     Body,
@@ -156,6 +157,9 @@ class ClaimRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     history: Annotated[list[VerificationRecord], Meta(max_length=MAX_HISTORY_PER_CLAIM)] = msgspec.field(
         default_factory=list
     )
+    # Read from text and quote: exported as the API shows them, read again on import.
+    quantities: Annotated[list[Quantity], Meta(max_length=1000)] = msgspec.field(default_factory=list)
+    quote_quantities: Annotated[list[Quantity], Meta(max_length=1000)] = msgspec.field(default_factory=list)
 
 
 class RevisionRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -33,12 +33,16 @@ class ClaimHit(Claim, kw_only=True, frozen=True, omit_defaults=True):
     search: SearchHit | None = None
 
 
+Agreement = Literal["consistent", "conflicting", "unrelated"]
+
+
 class Closeness(msgspec.Struct, kw_only=True, frozen=True):
     score: Annotated[
         float,
         Meta(
-            description="pg_trgm similarity of the two texts, normalised (0 to 1); only claims "
-            "naming the same numbers are compared"
+            description="pg_trgm similarity of the two texts, normalised (0 to 1): of the texts as "
+            "they are for claims naming the same numbers, of the texts without their numbers for "
+            "claims counting the same thing"
         ),
     ]
 
@@ -47,6 +51,14 @@ class SimilarClaim(Claim, kw_only=True, frozen=True):
     """A claim close to the one asked about, with its status and rating, so its verdict can be reused."""
 
     match: Closeness
+    agreement: Annotated[
+        Agreement,
+        Meta(
+            description="Whether the two claims' numbers agree: consistent when their intervals "
+            "about the same thing overlap (mindestens 164 Tote, über 150 Tote), conflicting when "
+            "they are disjoint (164 Tote, genau 150 Tote), unrelated when they count nothing in common"
+        ),
+    ] = "unrelated"
 
 
 class MatchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

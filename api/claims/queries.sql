@@ -33,12 +33,15 @@ SELECT id, body, language, revision FROM articles WHERE id = $1 FOR SHARE
 -- name: insert_claims
 -- The ids are chosen by the caller, so that links sent with the claims can name them.
 INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language,
-                    claimant, claim_date, tags, review_url, created_by, updated_by, revision)
+                    claimant, claim_date, tags, review_url, created_by, updated_by, revision,
+                    quantities, quote_quantities)
 SELECT t.id, $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
-       t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3, $4
+       t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3, $4,
+       t.quantities, t.quote_quantities
 FROM jsonb_to_recordset($2::jsonb) AS t(
     id uuid, ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
-    language text, claimant text, claim_date date, tags text[], review_url text)
+    language text, claimant text, claim_date date, tags text[], review_url text, quantities jsonb,
+    quote_quantities jsonb)
 ORDER BY t.ord
 RETURNING id
 
@@ -56,7 +59,8 @@ FOR UPDATE OF c
 UPDATE claims
 SET text = $2, quote = $3, span_start = $4, span_end = $5, prefix = $6, suffix = $7,
     language = $8, claimant = $9, claim_date = $10, tags = $11, review_url = $12,
-    updated_by = $13, anchor_status = $14, revision = $15, version = version + 1, updated_at = now()
+    updated_by = $13, anchor_status = $14, revision = $15, quantities = $16, quote_quantities = $17,
+    version = version + 1, updated_at = now()
 WHERE id = $1
 RETURNING version
 
@@ -166,7 +170,7 @@ FROM claims c WHERE c.id = $1
 
 -- name: article_claims_for_update
 -- Locked in id order, as every other statement locking several claims does.
-SELECT id, text, quote, span_start, span_end, prefix, suffix, status, anchor_status, revision
+SELECT id, text, quote, span_start, span_end, prefix, suffix, status, anchor_status, revision, language
 FROM claims WHERE article_id = $1 ORDER BY id FOR UPDATE
 
 -- name: keep_reworded
@@ -180,8 +184,9 @@ UPDATE claims SET anchor_status = 'reworded' WHERE id = $1
 UPDATE claims c
 SET span_start = p.span_start, span_end = p.span_end, prefix = p.prefix, suffix = p.suffix, quote = p.quote,
     anchor_status = p.anchor_status, revision = p.revision,
+    quote_quantities = coalesce(p.quote_quantities, c.quote_quantities),
     version = c.version + 1, updated_at = now(), updated_by = $2
 FROM jsonb_to_recordset($1::jsonb) AS p(
     id uuid, span_start integer, span_end integer, prefix text, suffix text, quote text, anchor_status text,
-    revision integer)
+    revision integer, quote_quantities jsonb)
 WHERE c.id = p.id

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from api import anchoring, reanchoring
+from api import anchoring, quantities, reanchoring
 from api.claims import rules
 from api.db import Connection, load_queries
 from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
@@ -170,6 +170,7 @@ async def create_many(
                 "claim_date": item.claim_date.isoformat() if item.claim_date else None,
                 "tags": item.tags,
                 "review_url": normalised(item.review_url, f"{at}/review_url") if item.review_url else None,
+                **quantities.stored(item.text, quote, item.language or language),
             }
         )
         for link in await resolve_links(conn, item.sources, actor, f"{at}/sources", outbox):
@@ -293,6 +294,7 @@ async def update(
             actor,
             new["anchor_status"],
             new["revision"],
+            *quantities.of_claim(new["text"], new["quote"], new["language"]),
         )
         outbox = Outbox()
         if (new["text"], new["quote"]) != (row["text"], row["quote"]):
@@ -506,6 +508,7 @@ async def reanchor_all(
                 "quote": row["quote"],
                 "anchor_status": "orphaned",
                 "revision": row["revision"],
+                "quote_quantities": None,
             }
         else:
             # Reworded stays until a desk looks again (a PATCH of the claim, or a verdict).
@@ -518,6 +521,10 @@ async def reanchor_all(
                 "quote": found.quote,
                 "anchor_status": "reworded" if found.outcome == "reworded" else sticky,
                 "revision": revision,
+                # New words: their quantities; null keeps the stored ones.
+                "quote_quantities": quantities.of_quote(found.quote, row["language"])
+                if found.quote != row["quote"]
+                else None,
             }
         old = {k: row[k] for k in ("span_start", "span_end", "prefix", "suffix", "quote", "anchor_status")}
         if {k: new[k] for k in old} == old:

@@ -48,16 +48,18 @@ SELECT id, url FROM sources WHERE url = any($1::text[])
 -- name: insert_claims
 INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language, claimant,
                     claim_date, tags, status, rating_value, rating_text, review_url, version,
-                    created_by, updated_by, created_at, updated_at, anchor_status, revision)
+                    created_by, updated_by, created_at, updated_at, anchor_status, revision, quantities,
+                    quote_quantities)
 SELECT t.id, t.article_id, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
        t.claimant, t.claim_date, t.tags, t.status, t.rating_value, t.rating_text, t.review_url, t.version,
        t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now()),
-       t.anchor_status, t.revision
+       t.anchor_status, t.revision, t.quantities, t.quote_quantities
 FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, article_id uuid, text text, quote text, span_start integer, span_end integer, prefix text,
     suffix text, language text, claimant text, claim_date date, tags text[], status text, rating_value smallint,
     rating_text text, review_url text, version integer, created_by text, updated_by text,
-    created_at timestamptz, updated_at timestamptz, anchor_status text, revision integer)
+    created_at timestamptz, updated_at timestamptz, anchor_status text, revision integer, quantities jsonb,
+    quote_quantities jsonb)
 
 -- name: insert_links
 INSERT INTO claim_sources (claim_id, source_id, article_id, relation, excerpt, added_by, added_at)

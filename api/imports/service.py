@@ -20,6 +20,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from api import quantities
 from api.claims import rules
 from api.claims import service as claims
 from api.db import Connection, Pool, connection, load_queries
@@ -461,7 +462,9 @@ async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -
             if p.article["id"] not in inserted:
                 outcomes.skip(p.index, None)
         source_ids = await _store_sources(conn, stored)
-        rows = [c for p in stored for c in p.claims]
+        rows = [
+            {**c, **quantities.stored(c["text"], c["quote"], c["language"])} for p in stored for c in p.claims
+        ]
         if rows:
             await conn.execute(Q["insert_claims"], rows)
         links = [

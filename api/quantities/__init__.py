@@ -18,7 +18,9 @@ __all__ = [
     "extract",
     "figures",
     "of_claim",
+    "of_quote",
     "primary",
+    "stored",
     "unit_key",
 ]
 
@@ -36,9 +38,20 @@ def as_schema(q: Quantity) -> QuantityOut:
     )
 
 
-def of_claim(
-    text: str, quote: str, language: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A claim's stored ``quantities`` (spans within its text) and ``quote_quantities`` (within
-    its quote), as JSON values."""
-    return [q.as_json() for q in extract(text, language)], [q.as_json() for q in extract(quote, language)]
+Json = list[dict[str, Any]]
+
+
+def of_claim(text: str, quote: str, language: str | None) -> tuple[Json, Json]:
+    """A claim's stored ``quantities`` (spans within its text) and ``quote_quantities`` (spans
+    within its quote), as JSON values, both read by the claim's language."""
+    return [q.as_json() for q in extract(text, language)], of_quote(quote, language)
+
+
+def of_quote(quote: str, language: str | None) -> Json:
+    return [q.as_json() for q in extract(quote, language)]
+
+
+def stored(text: str, quote: str, language: str | None) -> dict[str, Json]:
+    """The two columns, by name, for a row written as JSON."""
+    quantities, quote_quantities = of_claim(text, quote, language)
+    return {"quantities": quantities, "quote_quantities": quote_quantities}

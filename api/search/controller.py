@@ -13,7 +13,7 @@ from api.db import Connection
 from api.http import problems
 from api.search import service
 from schemas.common import Page
-from schemas.search import DEFAULT_MATCHES, MAX_MATCHES, MatchRequest, SimilarClaim
+from schemas.search import DEFAULT_MATCHES, MAX_MATCHES, Agreement, MatchRequest, SimilarClaim
 
 LanguageFilter = Annotated[
     str | None,
@@ -22,6 +22,10 @@ LanguageFilter = Annotated[
         pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
         description="Only claims in this language; a primary tag such as de also finds de-AT",
     ),
+]
+AgreementFilter = Annotated[
+    Agreement | None,
+    QueryParameter(description="Only matches whose numbers agree this way: conflicting finds contradictions"),
 ]
 MatchLimit = Annotated[
     int, QueryParameter(ge=1, le=MAX_MATCHES, description="Matches to return, at most 100")
@@ -37,8 +41,9 @@ class SearchController(Controller):
         operation_id="listSimilarClaims",
         summary="Claims of other articles that say the same, best match first, with their status and rating",
         description="Close by trigram similarity of the normalised texts, among the claims naming the "
-        "same numbers (3.600, 3,600 and 3 600 are one number). The least score is the "
-        "CLAIMTRACK_SIMILARITY_THRESHOLD setting.",
+        "same numbers (3.600, 3,600 and 3 600 are one number) or counting the same thing (a quantity "
+        "key in common; then compared without their numbers). The least score is the "
+        "CLAIMTRACK_SIMILARITY_THRESHOLD setting. Each match says whether its numbers agree.",
         responses=problems(400, 401, 403, 404),
     )
     async def list_similar_claims(
@@ -48,8 +53,11 @@ class SearchController(Controller):
         state: State,
         language: LanguageFilter = None,
         limit: MatchLimit = DEFAULT_MATCHES,
+        agreement: AgreementFilter = None,
     ) -> Page[SimilarClaim]:
-        return await service.similar(db, claim_id, None, language, state.settings.similarity_threshold, limit)
+        return await service.similar(
+            db, claim_id, None, language, state.settings.similarity_threshold, limit, agreement
+        )
 
     @post(
         "/match",

@@ -112,16 +112,26 @@ SELECT set_config('pg_trgm.similarity_threshold', $1::text, true)
 
 -- name: similar_claims
 -- Claims close to a stored claim ($1, whose own article's claims are left out) or to a text
--- not stored ($2), best first by the trigram similarity of their normalised texts. Only claims
--- naming the same numbers are compared, so "164 Tote" never matches "150 Tote": the number set
--- finds the candidates, and the trigram index those of the claims naming no number.
+-- not stored ($2, with the quantity keys api/quantities read from it: $6), best first. A
+-- candidate is found in one of three ways, each through an index:
+-- - it names the same numbers (claims_match_numbers_idx), scored by the trigram similarity of
+--   the normalised texts;
+-- - it counts the same thing (a quantity key in common, such as "killed" for "Tote", "getötet"
+--   and "killed": claims_quantity_keys_idx), scored by the similarity of the texts with their
+--   numbers left out, so that "164 Tote" finds "genau 150 Tote" and the two can be compared;
+-- - for a text naming no number, its trigrams among the claims naming none (claims_match_text_idx).
+-- A claim found more than one way keeps its best score.
 -- $3 language filter (as in claim_filters), $4 least score, $5 limit.
--- Returns no row when $1 names no claim; else the documents and, in the same order, each
--- match's {score}.
+-- Returns no row when $1 names no claim; else the documents, in the same order each match's
+-- {score}, and the stored claim's [quantities, quote_quantities] (null for a text).
 WITH target AS (
-    SELECT c.article_id, c.match_text, c.match_numbers FROM claims c WHERE c.id = $1
+    SELECT c.article_id, c.match_text, c.match_numbers, claim_match_words(c.text) AS match_words,
+           claim_quantity_keys(c.quantities, c.quote_quantities) AS keys,
+           json_build_array(c.quantities, c.quote_quantities) AS quantities
+    FROM claims c WHERE c.id = $1
     UNION ALL
-    SELECT NULL, claim_match_text($2), claim_match_numbers($2) WHERE $2::text IS NOT NULL
+    SELECT NULL, claim_match_text($2), claim_match_numbers($2), claim_match_words($2), $6::text[], NULL
+    WHERE $2::text IS NOT NULL
 ),
 candidates AS (
     SELECT c.id, c.article_id, c.language, similarity(c.match_text, t.match_text)::float8 AS score,
@@ -130,6 +140,12 @@ candidates AS (
     JOIN claims c ON c.match_numbers = t.match_numbers
     WHERE t.match_numbers <> '{}'
     UNION ALL
+    SELECT c.id, c.article_id, c.language, similarity(claim_match_words(c.text), t.match_words)::float8,
+           t.article_id
+    FROM target t
+    JOIN claims c ON claim_quantity_keys(c.quantities, c.quote_quantities) && t.keys
+    WHERE t.keys <> '{}'
+    UNION ALL
     SELECT c.id, c.article_id, c.language, similarity(c.match_text, t.match_text)::float8,
            t.article_id
     FROM target t
@@ -137,17 +153,19 @@ candidates AS (
     WHERE t.match_numbers = '{}'
 ),
 matches AS (
-    SELECT m.id, m.score
+    SELECT m.id, max(m.score) AS score
     FROM candidates m
     WHERE (m.target_article_id IS NULL OR m.article_id <> m.target_article_id)
       AND ($3::text IS NULL OR lower(m.language) = lower($3) OR lower(m.language) LIKE lower($3) || '-%')
-      AND m.score >= $4::float8
-    ORDER BY m.score DESC, m.id
+    GROUP BY m.id
+    HAVING max(m.score) >= $4::float8
+    ORDER BY max(m.score) DESC, m.id
     LIMIT $5
 )
 SELECT coalesce(json_agg(cd.doc ORDER BY m.score DESC, m.id) FILTER (WHERE m.id IS NOT NULL), '[]'),
        coalesce(json_agg(json_build_object('score', m.score) ORDER BY m.score DESC, m.id)
-                FILTER (WHERE m.id IS NOT NULL), '[]')
+                FILTER (WHERE m.id IS NOT NULL), '[]'),
+       (SELECT t.quantities FROM target t LIMIT 1)
 FROM (SELECT 1 FROM target LIMIT 1) found
 LEFT JOIN matches m ON true
 LEFT JOIN claim_documents cd ON cd.id = m.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal
@@ -11,11 +11,13 @@ from uuid import UUID
 
 import msgspec
 
+from api import quantities
 from api.db import Connection, load_queries
 from api.errors import InvalidRequest, NotFound
 from api.http import decode_cursor, make_page
+from api.quantities.agreement import Agreement, Comparable, comparable
 from api.urls import normalised
-from schemas.claims import Claim
+from schemas.claims import Claim, Quantity
 from schemas.common import Page
 from schemas.search import ClaimHit, Closeness, SearchHit, SimilarClaim
 
@@ -163,6 +165,11 @@ async def find_claims(
     return hits
 
 
+# With ?agreement=, this many of the best matches are judged before the page is cut to limit.
+AGREEMENT_POOL = 200
+_target_quantities = msgspec.json.Decoder(tuple[list[Quantity], list[Quantity]] | None)
+
+
 async def similar(
     conn: Connection,
     claim_id: UUID | None,
@@ -170,16 +177,38 @@ async def similar(
     language: str | None,
     threshold: float,
     limit: int,
+    agreement: Agreement | None = None,
 ) -> Page[SimilarClaim]:
-    """Claims of other articles close to a stored claim, or close to a text not stored."""
+    """Claims of other articles close to a stored claim, or close to a text not stored, each with
+    whether its numbers agree with the claim's (api/quantities); ``agreement`` keeps one kind."""
+    own: Sequence[Comparable] | None = None
+    keys: list[str] = []
+    if text is not None:
+        own = quantities.extract(text, language)
+        keys = sorted({q.key for q in own if q.key})
     async with conn.transaction(readonly=True):
         await conn.execute("SET LOCAL jit = off")
         await conn.execute(Q["set_similarity_threshold"], str(threshold))
-        row = await conn.fetchrow(Q["similar_claims"], claim_id, text, language, threshold, limit)
+        row = await conn.fetchrow(
+            Q["similar_claims"],
+            claim_id,
+            text,
+            language,
+            threshold,
+            AGREEMENT_POOL if agreement else limit,
+            keys,
+        )
     if row is None:
         raise NotFound(f"claim {claim_id} does not exist")
-    items = [
-        SimilarClaim(**msgspec.structs.asdict(claim), match=closeness)
-        for claim, closeness in zip(_claims.decode(row[0]), _closeness.decode(row[1]), strict=True)
-    ]
+    if own is None:
+        stored = _target_quantities.decode(row[2])
+        own = comparable(*stored) if stored else []
+    items: list[SimilarClaim] = []
+    for claim, closeness in zip(_claims.decode(row[0]), _closeness.decode(row[1]), strict=True):
+        verdict = quantities.agreement(own, comparable(claim.quantities, claim.quote_quantities))
+        if agreement is not None and verdict != agreement:
+            continue
+        items.append(SimilarClaim(**msgspec.structs.asdict(claim), match=closeness, agreement=verdict))
+        if len(items) == limit:
+            break
     return Page(items=items, next_cursor=None)

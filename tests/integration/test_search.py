@@ -376,7 +376,9 @@ async def test_similar_claims_of_other_articles_with_their_verdicts(
     assert page["next_cursor"] is None
     found = {c["id"]: c for c in page["items"]}
     assert same_number["id"] in found
-    assert other_number["id"] not in found  # another number: never the same claim
+    # Another number about the same thing is found too, as a contradiction.
+    assert found[same_number["id"]]["agreement"] == "consistent"
+    assert found[other_number["id"]]["agreement"] == "conflicting"
     assert unrelated["id"] not in found
     assert same_article_twin["id"] not in found and seed["tote"]["id"] not in found
     assert all(c["article_id"] != seed["article"]["id"] for c in page["items"])
@@ -387,6 +389,17 @@ async def test_similar_claims_of_other_articles_with_their_verdicts(
     assert 0.3 <= match["match"]["score"] <= 1
     scores = [c["match"]["score"] for c in page["items"]]
     assert scores == sorted(scores, reverse=True)
+    conflicting = await client.get(
+        f"/v1/claims/{seed['tote']['id']}/similar", params={"agreement": "conflicting"}
+    )
+    contradictions = {c["id"]: c["agreement"] for c in conflicting.json()["items"]}
+    assert other_number["id"] in contradictions and same_number["id"] not in contradictions
+    assert set(contradictions.values()) == {"conflicting"}  # other tests' claims may be among them
+    assert_problem(
+        await client.get(f"/v1/claims/{seed['tote']['id']}/similar", params={"agreement": "maybe"}),
+        400,
+        "invalid-request",
+    )
 
     # Seen from the other side, the twin in the seed article is found too.
     back = await client.get(
@@ -428,8 +441,9 @@ async def test_match_a_claim_not_stored_yet(client: httpx.AsyncClient, unique: s
         json={"text": "Mindestens 164 Tote bei den Protesten in Kasachstan", "language": "de"},
     )
     assert response.status_code == 200, response.text
-    found = [c["id"] for c in response.json()["items"]]
-    assert same_number["id"] in found and other_number["id"] not in found
+    found = {c["id"]: c["agreement"] for c in response.json()["items"]}
+    # At least 164: 164 agrees, 150 contradicts it.
+    assert found[same_number["id"]] == "consistent" and found[other_number["id"]] == "conflicting"
     # And the other way round: 150 finds the claim naming 150.
     spelled = await client.post(
         "/v1/claims/match", json={"text": "Es gab 150 Tote bei Protesten in Kasachstan"}
@@ -452,7 +466,7 @@ async def test_match_a_claim_not_stored_yet(client: httpx.AsyncClient, unique: s
         return [c["id"] for c in response.json()["items"]]
 
     assert troops["id"] in await matched("Die Friedenstruppe ist 3600 Mann stark")
-    assert troops["id"] not in await matched("Die Friedenstruppe ist 2600 Mann stark")
+    assert troops["id"] in await matched("Die Friedenstruppe ist 2600 Mann stark")  # conflicting
     assert blocked["id"] in await matched("Die Regierung sperrte soziale Netzwerke.")
     assert blocked["id"] not in await matched("Die Regierung sperrte 2 soziale Netzwerke.")
 
