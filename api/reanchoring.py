@@ -19,6 +19,7 @@ claim was placed approximately, its quote now holding the new words.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Literal
 import edlib
 from rapidfuzz.distance import Levenshtein
 
-from api.anchoring import CONTEXT, Placement, placement_at, replace
+from api.anchoring import CONTEXT, Placement, occurrences, placement_at, replace
 
 Outcome = Literal["anchored", "reworded", "orphaned"]
 
@@ -61,16 +62,9 @@ class Reanchored:
 
 _QUOTES = "\"'«»‹›„“”‟‚‘’‛「」『』"
 _DASHES = "‐‑‒–—―−"
-
-
-def _fold(ch: str) -> str:
-    if ch in _QUOTES:
-        return '"'
-    if ch in _DASHES:
-        return "-"
-    if ch == "\u00ad":  # a soft hyphen is a line-break hint, not a character of the words
-        return ""
-    return ch
+_TYPOGRAPHY = str.maketrans({**dict.fromkeys(_QUOTES, '"'), **dict.fromkeys(_DASHES, "-")})
+# Words, runs of white space, and soft hyphens (a line-break hint, not a character of the words).
+_TOKENS = re.compile(r"[^\s\u00ad]+|\s+|\u00ad+")
 
 
 def folded(text: str) -> tuple[str, list[int]]:
@@ -78,20 +72,22 @@ def folded(text: str) -> tuple[str, list[int]]:
     of its characters the offset in ``text`` where it came from."""
     out: list[str] = []
     origin: list[int] = []
-    space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if not space:
-                out.append(" ")
-                origin.append(i)
-            space = True
+    typeset = text.translate(_TYPOGRAPHY)  # one for one: offsets are unchanged
+    for token in _TOKENS.finditer(typeset):
+        first = token.group()[0]
+        if first == "\u00ad":
             continue
-        space = False
-        f = _fold(ch)
-        if f:
-            out.append(f)
-            origin.append(i)
+        if first.isspace():
+            out.append(" ")
+            origin.append(token.start())
+        else:
+            out.append(token.group())
+            origin.extend(range(token.start(), token.end()))
     return "".join(out), origin
+
+
+# The same new body is folded once for all of an article's claims.
+_folded_body = functools.lru_cache(maxsize=4)(folded)
 
 
 def same_words(a: str, b: str) -> bool:
@@ -189,12 +185,33 @@ def reanchor(
     if typeset is not None:
         return Reanchored("anchored", typeset, body[typeset.start : typeset.end])
 
-    candidates: list[tuple[int, int]] = []
+    def accepted(best: tuple[float, float, int, int] | None) -> bool:
+        return (
+            best is not None
+            and best[1] >= MIN_QUOTE_SIMILARITY
+            and (best[0] >= threshold or best[1] >= WORDS_ALONE_SIMILARITY)
+        )
+
+    # Near the old place first (the usual correction), the whole body only when that fails.
+    best: tuple[float, float, int, int] | None = None
     if hint is not None:
         lo = max(0, hint - len(quote) - _NEAR)
         hi = min(len(body), hint + 2 * len(quote) + _NEAR)
-        candidates += _approximate_matches(body[lo:hi], quote, lo)
-    candidates += _approximate_matches(body, quote)
+        best = _best(body, _approximate_matches(body[lo:hi], quote, lo), quote, prefix, suffix, hint)
+    if not accepted(best) and (hint is None or lo > 0 or hi < len(body)):
+        anywhere = _best(body, _approximate_matches(body, quote), quote, prefix, suffix, hint)
+        if best is None or (anywhere is not None and anywhere[:1] > best[:1]):
+            best = anywhere
+    if best is None or not accepted(best):
+        return Reanchored("orphaned", None, quote, best[0] if best else None)
+    total, _, s, e = best
+    return Reanchored("reworded", placement_at(body, s, e), body[s:e], round(total, 4))
+
+
+def _best(
+    body: str, candidates: list[tuple[int, int]], quote: str, prefix: str, suffix: str, hint: int | None
+) -> tuple[float, float, int, int] | None:
+    """(score, quote similarity, start, end) of the best candidate, snapped to words."""
     best: tuple[float, float, int, int] | None = None
     for s, e in candidates:
         s, e = snap(body, s, e, quote)
@@ -203,14 +220,7 @@ def reanchor(
         total, quote_score = score(body, s, e, quote, prefix, suffix, hint)
         if best is None or (total, -s) > (best[0], -best[2]):
             best = (total, quote_score, s, e)
-    if (
-        best is None
-        or best[1] < MIN_QUOTE_SIMILARITY
-        or (best[0] < threshold and best[1] < WORDS_ALONE_SIMILARITY)
-    ):
-        return Reanchored("orphaned", None, quote, best[0] if best else None)
-    total, _, s, e = best
-    return Reanchored("reworded", placement_at(body, s, e), body[s:e], round(total, 4))
+    return best
 
 
 def _same_words_elsewhere(
@@ -220,8 +230,8 @@ def _same_words_elsewhere(
     folded_quote = folded(quote)[0].strip()
     if not folded_quote:
         return None
-    folded_body, origin = folded(body)
-    starts = [m.start() for m in re.finditer(re.escape(folded_quote), folded_body)]
+    folded_body, origin = _folded_body(body)
+    starts = occurrences(folded_body, folded_quote)
     if not starts:
         return None
 

@@ -173,6 +173,14 @@ FROM claims c WHERE c.id = $1
 SELECT id, text, quote, span_start, span_end, prefix, suffix, status, anchor_status, revision, language
 FROM claims WHERE article_id = $1 ORDER BY id FOR UPDATE
 
+-- name: emit_claims_updated
+-- claim.updated for each of these claims, its stored document as the event's data, in text order.
+INSERT INTO events (type, order_key, data)
+SELECT 'claim.updated', d.id, d.doc::jsonb
+FROM claim_documents d
+WHERE d.id = any($1::uuid[])
+ORDER BY d.span_start IS NULL, d.span_start, d.span_end, d.id
+
 -- name: keep_reworded
 -- After the verdict that sends a reworded claim back to review: that was no desk's look at the
 -- new words, so the claim stays reworded (record_verification made it anchored).

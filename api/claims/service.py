@@ -530,6 +530,8 @@ async def reanchor_all(
         if {k: new[k] for k in old} == old:
             continue
         moved.append({"id": str(row["id"]), **new})
+        if (new["quote"], new["anchor_status"]) == (row["quote"], row["anchor_status"]):
+            continue  # moved with the text around it: claim.updated says where it is now
         moves.append(
             {
                 "claim_id": row["id"],
@@ -556,10 +558,9 @@ async def reanchor_all(
             outbox.add("verification.created", claim_id, entry)
         for row, quote in renumbered:
             outbox.add("verification.created", row["id"], await _reopen(conn, row, quote, revision, actor))
-        for claim in _claims.decode(
-            await conn.fetchval(Q["claim_documents_by_ids"], [m["id"] for m in moved])
-        ):
-            outbox.add("claim.updated", claim.id, claim)
+        # The claims' documents as stored, straight into the feed after the events before them.
+        await outbox.flush(conn)
+        await conn.execute(Q["emit_claims_updated"], [m["id"] for m in moved])
     return RevisionSummary(**counts)
 
 
