@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; start the API with `claimtrack serve`")
+    settings.outbound_networks  # noqa: B018 (a malformed allow-list stops the start, not a request)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.outbound.addresses import IPNetwork, parse_networks
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -92,8 +94,9 @@ class Settings:
     source_check_dead_after: int = 3
     # Named in the checker's User-Agent so that site owners can reach the newsroom (URL or mail).
     source_check_contact: str = ""
-    # Addresses or networks (CIDR) the checker may fetch although they are private or loopback.
-    source_check_allow: tuple[str, ...] = field(default_factory=tuple)
+    # Addresses or networks (CIDR) that the API's own requests — source checks and webhook
+    # deliveries — may reach although they are private, loopback or otherwise not public.
+    outbound_allow: tuple[str, ...] = field(default_factory=tuple)
     # The publishing organisation named as author of exported ClaimReview.
     publisher_name: str = "claimtrack"
     publisher_url: str = ""
@@ -158,7 +161,10 @@ class Settings:
             source_check_max_redirects=_int("CLAIMTRACK_SOURCE_CHECK_MAX_REDIRECTS", 5),
             source_check_dead_after=_int("CLAIMTRACK_SOURCE_CHECK_DEAD_AFTER", 3),
             source_check_contact=os.environ.get("CLAIMTRACK_SOURCE_CHECK_CONTACT", ""),
-            source_check_allow=_list("CLAIMTRACK_SOURCE_CHECK_ALLOW"),
+            # CLAIMTRACK_SOURCE_CHECK_ALLOW is the setting's former name, still honoured.
+            outbound_allow=tuple(
+                dict.fromkeys(_list("CLAIMTRACK_OUTBOUND_ALLOW") + _list("CLAIMTRACK_SOURCE_CHECK_ALLOW"))
+            ),
             publisher_name=os.environ.get("CLAIMTRACK_PUBLISHER_NAME", "claimtrack"),
             publisher_url=os.environ.get("CLAIMTRACK_PUBLISHER_URL", ""),
             claimreview_import_max=_int("CLAIMTRACK_CLAIMREVIEW_IMPORT_MAX", 100),
@@ -175,6 +181,11 @@ class Settings:
     def direct_database_url(self) -> str:
         """The primary without a pooler in between: for LISTEN and migrations."""
         return self.listen_database_url or self.database_url
+
+    @property
+    def outbound_networks(self) -> tuple[IPNetwork, ...]:
+        """``outbound_allow`` parsed; a malformed entry stops the process (checked at start)."""
+        return parse_networks(self.outbound_allow)
 
 
 def asyncpg_dsn(url: str) -> str:

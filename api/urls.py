@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from api.errors import InvalidRequest
+from api.errors import InvalidRequest, RuleBroken
 
 TRACKING_PARAMETERS = frozenset(
     {
@@ -46,6 +46,11 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 class InvalidURL(ValueError):
     """The text is not an absolute http(s) URL."""
+
+
+def not_allowed(detail: str, errors: list[tuple[str, str]]) -> RuleBroken:
+    """422 ``url-not-allowed``: a well-formed URL this API will not take, with the fields at fault."""
+    return RuleBroken("url-not-allowed", detail, errors=errors)
 
 
 def normalised(url: str, pointer: str) -> str:

@@ -1,12 +1,10 @@
 """Fetching a source's page for a check, safely: pinned to vetted addresses, bounded in every way.
 
-The checker resolves host names itself, in an httpcore network backend: every address a name
-resolves to is vetted (api/sourcecheck/addresses.py) and the connection is made to one of those
-very addresses, so there is no window between the check and the connect in which DNS could
-answer differently (DNS rebinding). httpcore still sends the URL's host name in the Host header
-and as TLS SNI and verifies the certificate against it, so https works unchanged. Redirects are
-followed by hand, one hop at a time, and every hop goes through the same backend; a redirect to a
-private address is refused before any connection to it is opened.
+Every connection goes through the outbound guard (api/outbound/): the host name is resolved by
+the transport itself, every address it resolves to is vetted, and the connection is made to one
+of those very addresses, so DNS cannot answer differently between the check and the connect.
+Redirects are followed by hand, one hop at a time, and every hop goes through the same
+transport; a redirect to a private address is refused before any connection to it is opened.
 
 Limits: a timeout for each connect and read, a deadline for the whole fetch, a cap on the bytes
 read (the body is streamed and reading stops at the cap; compressed bodies are inflated
@@ -16,103 +14,21 @@ incrementally, never past the cap), a cap on redirects, no proxies from the envi
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import httpcore
 import httpx
 
+from api.outbound.addresses import BlockedAddress
+from api.outbound.transport import UnknownHost, pinned_client
 from api.settings import Settings
-from api.sourcecheck.addresses import BlockedAddress, IPNetwork, check_all, parse_networks
 
 USER_AGENT = "claimtrack-source-check/1.0"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-# getaddrinfo's answers that mean "this name does not exist" (as opposed to "try again").
-_NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 Failure = Literal["unresolvable", "timeout", "failed", "refused"]
-
-
-class UnknownHost(Exception):
-    def __init__(self, host: str, error: socket.gaierror) -> None:
-        super().__init__(f"cannot resolve {host}: {error.strerror or error}")
-        self.permanent = error.errno in _NO_SUCH_HOST
-
-
-class PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves, vets every address, then connects to a vetted address itself."""
-
-    def __init__(self, allow: Iterable[IPNetwork] = ()) -> None:
-        self.allow = tuple(allow)
-        self._inner = httpcore.AnyIOBackend()
-
-    async def resolve(self, host: str, port: int, seconds: float | None) -> list[str]:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(seconds):
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-        except socket.gaierror as exc:
-            raise UnknownHost(host, exc) from None
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} took too long") from None
-        # Keep getaddrinfo's order (it prefers what the host can reach), without repeats.
-        return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = check_all(host, await self.resolve(host, port, timeout), self.allow)
-        if not addresses:
-            raise httpcore.ConnectError(f"{host} has no address")
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("the source checker does not use unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class PinnedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport with its connection pool built on the pinned backend."""
-
-    def __init__(self, allow: Iterable[IPNetwork] = (), limits: httpx.Limits | None = None) -> None:
-        limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=10)
-        super().__init__(trust_env=False, limits=limits)
-        # httpx does not take a network backend, so its pool is replaced by an equal one that
-        # uses ours (the same arguments httpx passes when no proxy is configured).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=PinnedBackend(allow),
-        )
 
 
 def user_agent(settings: Settings) -> str:
@@ -123,11 +39,9 @@ def user_agent(settings: Settings) -> str:
 def make_client(settings: Settings) -> httpx.AsyncClient:
     """The checker's client; open one per batch or per request and close it after."""
     timeout = httpx.Timeout(settings.source_check_timeout)
-    return httpx.AsyncClient(
-        transport=PinnedTransport(parse_networks(settings.source_check_allow)),
+    return pinned_client(
+        settings.outbound_networks,
         timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
         headers={
             "User-Agent": user_agent(settings),
             "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.8",

@@ -10,7 +10,7 @@ Health moves by these rules (``judge``):
 - Other failures (timeouts, refused connections, other statuses, redirect loops) count: after
   ``source_check_dead_after`` of them in a row the source is ``dead``; until then it keeps its
   health. A fetch that succeeds resets the count.
-- A fetch the checker refuses to make (a private address, see addresses.py) changes nothing
+- A fetch the checker refuses to make (a private address, see api/outbound/addresses.py) changes nothing
   but is kept in the history, so the refusal can be seen.
 
 The fetch runs outside any transaction and without a pooled connection; the outcome is then

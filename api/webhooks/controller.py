@@ -31,12 +31,16 @@ class WebhookController(Controller):
         summary="Subscribe a URL to events; the signing secret is in this response only",
         dto=StrictBody[WebhookCreate],
         return_dto=None,
-        responses=problems(400, 401, 403, 413),
+        responses=problems(400, 401, 403, 413, 422),
     )
     async def create_webhook(
-        self, request: Request[Any, Any, Any], data: JSONBody[WebhookCreate], db: NamedDependency[Connection]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: JSONBody[WebhookCreate],
+        db: NamedDependency[Connection],
     ) -> Response[WebhookSecret]:
-        created = await service.create(db, data, actor_of(request))
+        created = await service.create(db, data, actor_of(request), state.settings.outbound_networks)
         headers = {
             **NO_STORE,
             "Location": f"/v1/webhooks/{created.webhook.id}",
@@ -68,16 +72,19 @@ class WebhookController(Controller):
         summary="Change a webhook's url, event types or description; enabled=true re-enables it",
         dto=StrictBody[WebhookPatch],
         return_dto=None,
-        responses=problems(400, 401, 403, 404, 412, 413),
+        responses=problems(400, 401, 403, 404, 412, 413, 422),
     )
     async def update_webhook(
         self,
         request: Request[Any, Any, Any],
+        state: State,
         webhook_id: FromPath[UUID],
         data: JSONBody[WebhookPatch],
         db: NamedDependency[Connection],
     ) -> Response[Webhook]:
-        webhook = await service.update(db, webhook_id, data, if_match(request))
+        webhook = await service.update(
+            db, webhook_id, data, if_match(request), state.settings.outbound_networks
+        )
         return Response(webhook, headers={"ETag": f'"{webhook.version}"'})
 
     @delete(

@@ -1,8 +1,16 @@
-"""Webhook subscriptions, managed by admins; their secrets are shown once."""
+"""Webhook subscriptions, managed by admins; their secrets are shown once.
+
+A webhook's URL is refused (422 ``url-not-allowed``) when its host spells a loopback, private,
+link-local or otherwise non-public address outright, unless ``CLAIMTRACK_OUTBOUND_ALLOW`` names
+it. Host names are judged again by the sender on every connection (api/webhooks/worker.py), since
+what a name resolves to can change after it was registered.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
@@ -10,7 +18,8 @@ import msgspec
 from api.db import Connection, load_queries
 from api.errors import NotFound
 from api.http import IfMatch, check_version, make_page
-from api.urls import normalised
+from api.outbound.addresses import BlockedAddress, IPNetwork, check_host
+from api.urls import normalised, not_allowed
 from api.webhooks.signing import new_secret
 from schemas.common import Page
 from schemas.webhooks import Delivery, Webhook, WebhookCreate, WebhookPatch, WebhookSecret
@@ -23,6 +32,16 @@ def _webhook(row: Any) -> Webhook:
     return msgspec.convert(dict(row), Webhook)
 
 
+def _url(url: str, allow: Iterable[IPNetwork]) -> str:
+    """The normalised URL, unless its host is plainly an address the sender may not reach."""
+    url = normalised(url, "/url")
+    try:
+        check_host(urlsplit(url).hostname or "", allow)
+    except BlockedAddress as exc:
+        raise not_allowed("webhooks are not sent to this address", [("/url", str(exc))]) from None
+    return url
+
+
 async def get(conn: Connection, webhook_id: UUID) -> Webhook:
     row = await conn.fetchrow(Q["webhook"], webhook_id)
     if row is None:
@@ -30,9 +49,11 @@ async def get(conn: Connection, webhook_id: UUID) -> Webhook:
     return _webhook(row)
 
 
-async def create(conn: Connection, data: WebhookCreate, actor: str | None) -> WebhookSecret:
+async def create(
+    conn: Connection, data: WebhookCreate, actor: str | None, allow: Iterable[IPNetwork]
+) -> WebhookSecret:
+    url = _url(data.url, allow)
     secret = new_secret()
-    url = normalised(data.url, "/url")
     webhook_id = await conn.fetchval(
         Q["insert_webhook"], url, data.event_types, data.description, secret, actor
     )
@@ -45,7 +66,14 @@ async def list_page(conn: Connection, cursor: Any, limit: int) -> Page[Webhook]:
     return make_page([_webhook(r) for r in rows], limit, lambda w: [w.created_at.isoformat(), str(w.id)])
 
 
-async def update(conn: Connection, webhook_id: UUID, data: WebhookPatch, expected: IfMatch | None) -> Webhook:
+async def update(
+    conn: Connection,
+    webhook_id: UUID,
+    data: WebhookPatch,
+    expected: IfMatch | None,
+    allow: Iterable[IPNetwork],
+) -> Webhook:
+    url = _url(data.url, allow) if data.url is not msgspec.UNSET else msgspec.UNSET
     async with conn.transaction():
         row = await conn.fetchrow(Q["webhook_for_update"], webhook_id)
         if row is None:
@@ -53,9 +81,9 @@ async def update(conn: Connection, webhook_id: UUID, data: WebhookPatch, expecte
         check_version(expected, row["version"])
         new = dict(row)
         for name in data.__struct_fields__:
-            value = getattr(data, name)
+            value = url if name == "url" else getattr(data, name)
             if value is not msgspec.UNSET:
-                new[name] = normalised(value, "/url") if name == "url" else value
+                new[name] = value
         if new != dict(row):
             await conn.execute(
                 Q["update_webhook"],

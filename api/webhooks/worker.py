@@ -5,6 +5,14 @@ poll interval), locks a batch of due deliveries with ``FOR UPDATE SKIP LOCKED`` 
 whose earlier ones about the same thing are still pending is not due — sends them with httpx,
 and records the outcome in the same transaction that holds the locks. Deliveries live in
 PostgreSQL, so a restart loses none.
+
+A webhook URL is chosen by an admin, so it must not become a way into the API's own network:
+deliveries go through the outbound guard (api/outbound/), which resolves the host on every new
+connection, refuses loopback, private, link-local and other non-public addresses unless
+``CLAIMTRACK_OUTBOUND_ALLOW`` names them, and connects only to the address it vetted. A refusal
+is recorded as such. Any other failure to get an HTTP answer is recorded as one generic error,
+so the delivery log cannot tell a closed port from one that speaks something else (a port
+scanner); the exception's name goes to the log only.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import httpx
 import msgspec
 
 from api.db import listen
+from api.outbound.addresses import BlockedAddress
+from api.outbound.transport import UnknownHost, pinned_client
 from api.settings import Settings
 from api.webhooks.service import Q
 from api.webhooks.signing import headers
@@ -29,6 +39,7 @@ log = logging.getLogger("claimtrack.webhooks")
 
 CHANNEL = "claimtrack_deliveries"
 USER_AGENT = "claimtrack-webhooks/1.0"
+NO_ANSWER = "could not connect or got no valid HTTP response"
 
 
 def backoff(attempt: int, settings: Settings) -> float:
@@ -54,8 +65,15 @@ async def _send(http: httpx.AsyncClient, row: Any, settings: Settings) -> tuple[
     sent_headers = headers(in_force, str(row["event_id"]), int(time.time()), body)
     try:
         response = await http.post(row["url"], content=body, headers=sent_headers)
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
+    except BlockedAddress as exc:
+        return None, str(exc)
+    except UnknownHost as exc:
+        return None, str(exc)[:500]
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        log.info(
+            "webhook delivery: no answer", extra={"delivery_id": str(row["id"]), "error": type(exc).__name__}
+        )
+        return None, NO_ANSWER
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"HTTP {response.status_code}"
@@ -89,7 +107,9 @@ async def run(pool: asyncpg.Pool, settings: Settings) -> None:
     listener = asyncio.create_task(listen(settings, CHANNEL, wake.set))
     timeout = httpx.Timeout(settings.webhook_timeout, connect=min(5.0, settings.webhook_timeout))
     try:
-        async with httpx.AsyncClient(timeout=timeout, headers={"user-agent": USER_AGENT}) as http:
+        async with pinned_client(
+            settings.outbound_networks, timeout=timeout, headers={"user-agent": USER_AGENT}
+        ) as http:
             while True:
                 try:
                     sent = await deliver_due(pool, http, settings)

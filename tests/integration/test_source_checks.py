@@ -34,7 +34,7 @@ CONTACT = "mailto:desk@example.org"
 def checker_settings(database_url: str, **overrides: Any) -> Any:
     options: dict[str, Any] = {
         "source_checks": False,  # the tests run the scheduled checker by hand
-        "source_check_allow": ALLOW,
+        "outbound_allow": ALLOW,
         "source_check_timeout": 0.5,
         "source_check_total_seconds": 4.0,
         "source_check_max_bytes": 64 * 1024,
@@ -434,7 +434,9 @@ async def test_a_private_address_is_never_contacted_directly_or_by_redirect(
     direct = await new_source(http, private_listener.url + "/intern")
     result = await check(http, direct["id"])
     assert result["check"]["outcome"] == "refused"
-    assert "127.0.0.2" in result["check"]["error"]
+    assert result["check"]["error"] == (
+        "refused: 127.0.0.2 is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW"
+    )
     assert result["check"]["status_code"] is None
     assert result["source"]["health"] == "unchecked"  # a refusal says nothing about the page
 

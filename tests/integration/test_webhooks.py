@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 import threading
 import uuid
 from collections import defaultdict
@@ -16,7 +17,7 @@ import msgspec
 import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from tests.conftest import LiveServer, ThreadedServer, settings_for
+from tests.conftest import LiveServer, ThreadedServer, create_key, settings_for
 from tests.integration.helpers import assert_problem, create_article, example_url, wait_until
 from tests.integration.test_events import read_all
 
@@ -62,9 +63,14 @@ class Receiver(ThreadedServer):
         super().stop()
 
 
+# The receivers listen on loopback, which the API reaches only where the allow-list names it.
+LOOPBACK = ("127.0.0.1",)
+
+
 def sender(database_url: str, **overrides: Any) -> LiveServer:
     options: dict[str, Any] = {
         "webhook_delivery": True,
+        "outbound_allow": LOOPBACK,
         "webhook_backoff_base": 0.1,
         "webhook_backoff_max": 0.5,
         "webhook_poll_seconds": 0.1,
@@ -124,12 +130,27 @@ async def feed_listing(
     return await wait_until(listing, what="the feed lists every delivered event")
 
 
+@pytest.fixture(scope="module")
+async def admin(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a server (sending nothing) whose allow-list names loopback, where the
+    receivers are: the shared server refuses to register them."""
+    server = LiveServer(settings_for(database_url, outbound_allow=LOOPBACK)).start()
+    key = await create_key(database_url, f"hooks-{uuid.uuid4().hex[:6]}", ["read", "write", "admin"])
+    try:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+        ) as http:
+            yield http
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def subscribe(client: httpx.AsyncClient) -> AsyncIterator[Any]:
+async def subscribe(admin: httpx.AsyncClient) -> AsyncIterator[Any]:
     made: list[str] = []
 
     async def make(url: str, event_types: list[str] | None = None) -> dict[str, Any]:
-        response = await client.post("/v1/webhooks", json={"url": url, "event_types": event_types or []})
+        response = await admin.post("/v1/webhooks", json={"url": url, "event_types": event_types or []})
         assert response.status_code == 201, response.text
         made.append(response.json()["webhook"]["id"])
         result: dict[str, Any] = response.json()
@@ -137,7 +158,7 @@ async def subscribe(client: httpx.AsyncClient) -> AsyncIterator[Any]:
 
     yield make
     for webhook_id in made:
-        await client.delete(f"/v1/webhooks/{webhook_id}")
+        await admin.delete(f"/v1/webhooks/{webhook_id}")
 
 
 async def newsroom_workflow(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -382,3 +403,138 @@ async def test_a_workflow_arrives_whole_across_a_receiver_outage_and_an_api_rest
     for e in delivered:
         by_claim[e["data"].get("claim_id") or e["data"]["id"]].append(position[e["id"]])
     assert all(order == sorted(order) for order in by_claim.values())
+
+
+# ---- no server-side request forgery --------------------------------------------------------------
+
+# Loopback, unspecified, link-local and private addresses in the spellings a resolver accepts.
+PRIVATE_HOOKS = [
+    (
+        "http://127.0.0.1:8080/hook",
+        "refused: 127.0.0.1 is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    (
+        "http://localhost/hook",
+        "refused: localhost (127.0.0.1) is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    ("http://0.0.0.0:5432/", "refused: 0.0.0.0 is an unspecified address not in CLAIMTRACK_OUTBOUND_ALLOW"),
+    ("http://[::1]/hook", "refused: ::1 is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW"),
+    (
+        "http://127.1/hook",
+        "refused: 127.1 (127.0.0.1) is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    (
+        "http://2130706433/hook",
+        "refused: 2130706433 (127.0.0.1) is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    (
+        "http://0x7f000001/hook",
+        "refused: 0x7f000001 (127.0.0.1) is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    (
+        "http://0177.0.0.1/hook",
+        "refused: 0177.0.0.1 (127.0.0.1) is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    (
+        "http://[::ffff:127.0.0.1]/hook",
+        "refused: ::ffff:127.0.0.1 is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    (
+        "http://169.254.169.254/latest/meta-data/",
+        "refused: 169.254.169.254 is a link-local address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    ("http://10.0.0.1/hook", "refused: 10.0.0.1 is a private address not in CLAIMTRACK_OUTBOUND_ALLOW"),
+    (
+        "http://192.168.0.10/hook",
+        "refused: 192.168.0.10 is a private address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    ),
+    ("http://[fd00::1]/hook", "refused: fd00::1 is a private address not in CLAIMTRACK_OUTBOUND_ALLOW"),
+]
+
+
+# An event type nothing emits: a webhook wrongly accepted by a test below gets no delivery, and so
+# no sender of a later test would send to a private address because of it.
+NEVER = ["test.never_sent"]
+
+
+async def refused_registration(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    response = await http.post("/v1/webhooks", json={"url": url, "event_types": NEVER})
+    if response.status_code == 201:  # wrongly made: gone before anything else happens
+        await http.delete(f"/v1/webhooks/{response.json()['webhook']['id']}")
+    return assert_problem(response, 422, "url-not-allowed")
+
+
+@pytest.mark.parametrize(("url", "message"), PRIVATE_HOOKS)
+async def test_a_webhook_to_a_private_address_is_refused_on_registration_and_change(
+    client: httpx.AsyncClient, db: asyncpg.Connection, url: str, message: str
+) -> None:
+    before = await db.fetchval("SELECT count(*) FROM webhooks")
+    assert (await refused_registration(client, url))["errors"] == [{"field": "/url", "message": message}]
+    assert await db.fetchval("SELECT count(*) FROM webhooks") == before
+
+    made = await client.post("/v1/webhooks", json={"url": example_url("hooks"), "event_types": NEVER})
+    webhook = made.json()["webhook"]
+    try:
+        changed = await client.patch(f"/v1/webhooks/{webhook['id']}", json={"url": url})
+        assert assert_problem(changed, 422, "url-not-allowed")["errors"] == [
+            {"field": "/url", "message": message}
+        ]
+        row = await db.fetchrow("SELECT url, version FROM webhooks WHERE id = $1", uuid.UUID(webhook["id"]))
+        assert (row["url"], row["version"]) == (webhook["url"], 1)
+    finally:
+        await client.delete(f"/v1/webhooks/{webhook['id']}")
+
+
+async def test_the_allow_list_admits_exactly_what_it_names(admin: httpx.AsyncClient) -> None:
+    made = await admin.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "event_types": NEVER})
+    assert made.status_code == 201, made.text
+    await admin.delete(f"/v1/webhooks/{made.json()['webhook']['id']}")
+    for url in ("http://127.0.0.2:9/hook", "http://[::1]:9/hook", "http://10.0.0.1/hook"):
+        await refused_registration(admin, url)
+
+
+async def test_the_sender_refuses_an_address_outside_its_allow_list_on_every_attempt(
+    client: httpx.AsyncClient, database_url: str, receiver: Receiver, subscribe: Any
+) -> None:
+    """Registered where loopback was allowed, sent where it is not (as after a DNS change):
+    the sender judges the address itself, each time, and never connects."""
+    hook = await subscribe(receiver.hook, ["article.created"])
+    server = sender(database_url, outbound_allow=(), webhook_max_attempts=3)
+    try:
+        await create_article(client)
+        [delivery] = await settled(client, hook["webhook"]["id"], 1)
+    finally:
+        server.stop()
+    refused = "refused: 127.0.0.1 is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW"
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 3)
+    assert (delivery["last_status_code"], delivery["last_error"]) == (None, refused)
+    assert receiver.received == []  # every delivery is final: nothing was, or will be, sent
+    webhook = (await client.get(f"/v1/webhooks/{hook['webhook']['id']}")).json()
+    assert webhook["enabled"] is False and webhook["disabled_reason"].endswith(refused)
+
+
+async def test_a_failed_delivery_does_not_tell_a_closed_port_from_another_service(
+    client: httpx.AsyncClient, database_url: str, subscribe: Any
+) -> None:
+    async def not_http(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n")
+        await writer.drain()
+        writer.close()
+
+    other_service = await asyncio.start_server(not_http, "127.0.0.1", 0)
+    with socket.socket() as unused:  # a port nobody listens on once it is closed
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    ports = (other_service.sockets[0].getsockname()[1], closed_port)
+    hooks = [await subscribe(f"http://127.0.0.1:{port}/hook", ["source.created"]) for port in ports]
+    server = sender(database_url, webhook_max_attempts=1)
+    try:
+        assert (await client.post("/v1/sources", json={"url": example_url("s")})).status_code == 201
+        outcomes = [await settled(client, hook["webhook"]["id"], 1) for hook in hooks]
+    finally:
+        server.stop()
+        other_service.close()
+        await other_service.wait_closed()
+    assert [(d["status"], d["last_status_code"], d["last_error"]) for [d] in outcomes] == [
+        ("failed", None, "could not connect or got no valid HTTP response")
+    ] * 2

@@ -1,7 +1,8 @@
-"""The source checker's address policy and its pinned connections, without a network.
+"""The outbound guard's address policy and its pinned connections, without a network.
 
 Name resolution is replaced by fixed answers and the real connector by a spy, so these tests
-show what the checker would connect to — and that for a refused address it never tries.
+show what the source checker and the webhook sender would connect to — and that for a refused
+address they never try.
 """
 
 from __future__ import annotations
@@ -14,9 +15,19 @@ import httpcore
 import httpx
 import pytest
 
+from api.app import create_app
+from api.outbound.addresses import (
+    BlockedAddress,
+    check_all,
+    check_host,
+    is_allowed,
+    named_address,
+    parse_networks,
+)
+from api.outbound.transport import PinnedBackend, PinnedTransport, UnknownHost, pinned_client
 from api.settings import Settings
-from api.sourcecheck.addresses import BlockedAddress, check_all, is_allowed, parse_networks
-from api.sourcecheck.fetch import PinnedBackend, PinnedTransport, UnknownHost, fetch, make_client
+from api.sourcecheck.fetch import fetch, make_client
+from api.webhooks import worker
 
 BLOCKED = [
     "127.0.0.1",
@@ -184,3 +195,171 @@ def test_the_client_trusts_no_proxy_from_the_environment(monkeypatch: pytest.Mon
     assert client._trust_env is False
     assert isinstance(client._transport, PinnedTransport)
     assert not client._mounts
+
+
+# ---- one allow-list for both fetchers ------------------------------------------------------------
+
+
+def test_the_allow_list_setting_and_its_former_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLAIMTRACK_OUTBOUND_ALLOW", raising=False)
+    monkeypatch.setenv("CLAIMTRACK_SOURCE_CHECK_ALLOW", "10.1.0.0/16, 127.0.0.1")
+    assert Settings.from_env().outbound_allow == ("10.1.0.0/16", "127.0.0.1")
+    monkeypatch.setenv("CLAIMTRACK_OUTBOUND_ALLOW", "127.0.0.1,fd12::/16")
+    settings = Settings.from_env()
+    assert settings.outbound_allow == ("127.0.0.1", "fd12::/16", "10.1.0.0/16")
+    assert [str(n) for n in settings.outbound_networks] == ["127.0.0.1/32", "fd12::/16", "10.1.0.0/16"]
+    monkeypatch.delenv("CLAIMTRACK_SOURCE_CHECK_ALLOW")
+    assert Settings.from_env().outbound_allow == ("127.0.0.1", "fd12::/16")
+
+
+def test_a_malformed_allow_list_stops_the_start_not_a_request() -> None:
+    with pytest.raises(SystemExit, match="CLAIMTRACK_OUTBOUND_ALLOW: 'intranet' is not an address"):
+        create_app(
+            Settings(database_url="postgresql://nobody@127.0.0.1:1/none", outbound_allow=("intranet",))
+        )
+
+
+def test_a_refusal_says_what_the_address_is_and_which_setting_lifts_it() -> None:
+    with pytest.raises(BlockedAddress) as caught:
+        check_all("127.0.0.1", ["127.0.0.1"])
+    assert str(caught.value) == "refused: 127.0.0.1 is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW"
+    for address, words in [
+        ("169.254.169.254", "is a link-local address"),
+        ("10.0.0.1", "is a private address"),
+        ("0.0.0.0", "is an unspecified address"),
+        ("::1", "is a loopback address"),
+        ("::ffff:127.0.0.1", "is a loopback address"),
+        ("100.100.100.200", "is a shared (CGNAT) address"),
+        ("fd00:ec2::254", "is a private address"),
+    ]:
+        with pytest.raises(BlockedAddress) as caught:
+            check_all("hooks.example", [address])
+        assert f"hooks.example ({address}) {words} not in CLAIMTRACK_OUTBOUND_ALLOW" in str(caught.value)
+
+
+# Every spelling of a loopback, unspecified, link-local or private address that resolvers (and so
+# httpx, through getaddrinfo) accept in a URL, with the address it means.
+LITERALS = [
+    ("127.0.0.1", "127.0.0.1"),
+    ("localhost", "127.0.0.1"),
+    ("api.localhost", "127.0.0.1"),
+    ("0.0.0.0", "0.0.0.0"),
+    ("0", "0.0.0.0"),
+    ("[::1]", "::1"),
+    ("::1", "::1"),
+    ("[::]", "::"),
+    ("127.1", "127.0.0.1"),
+    ("127.0.1", "127.0.0.1"),
+    ("2130706433", "127.0.0.1"),
+    ("0x7f000001", "127.0.0.1"),
+    ("0x7F.0.0.1", "127.0.0.1"),
+    ("0177.0.0.1", "127.0.0.1"),
+    ("017700000001", "127.0.0.1"),
+    ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+    ("[::ffff:7f00:1]", "::ffff:127.0.0.1"),
+    ("169.254.169.254", "169.254.169.254"),
+    ("2852039166", "169.254.169.254"),
+    ("0xa9fea9fe", "169.254.169.254"),
+    ("[::ffff:169.254.169.254]", "::ffff:169.254.169.254"),
+    ("10.0.0.1", "10.0.0.1"),
+    ("10.1", "10.0.0.1"),
+    ("167772161", "10.0.0.1"),
+    ("192.168.1.1", "192.168.1.1"),
+    ("172.16.0.1", "172.16.0.1"),
+    ("[fd00::1]", "fd00::1"),
+    ("[fe80::1]", "fe80::1"),
+]
+
+
+@pytest.mark.parametrize(("host", "address"), LITERALS)
+def test_every_spelling_of_a_private_address_is_recognised_without_dns(host: str, address: str) -> None:
+    named = named_address(host)
+    assert named is not None and named == ipaddress.ip_address(address)
+    with pytest.raises(BlockedAddress):
+        check_host(host)
+
+
+@pytest.mark.parametrize(
+    "host", ["example.org", "hooks.example.org", "1.1.1.1", "8.8.8.8", "134744072", "[2606:4700:4700::1111]"]
+)
+def test_public_addresses_and_names_pass_the_registration_check(host: str) -> None:
+    check_host(host)
+
+
+@pytest.mark.parametrize("host", ["1e2", "256.0.0.1", "0x1g", "12.34.56.78.90", "١٢٧.0.0.1", "1_0.0.0.1"])
+def test_what_is_no_address_literal_is_left_to_dns(host: str) -> None:
+    assert named_address(host) is None
+
+
+def test_the_allow_list_lifts_the_registration_check() -> None:
+    allow = parse_networks(["127.0.0.1"])
+    for host in ("127.0.0.1", "127.1", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]", "localhost"):
+        check_host(host, allow)
+    for host in ("127.0.0.2", "[::1]", "10.0.0.1", "169.254.169.254"):
+        with pytest.raises(BlockedAddress):
+            check_host(host, allow)
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "0177.0.0.1", "::ffff:127.0.0.1"])
+async def test_the_resolver_reads_the_short_spellings_as_the_guard_does(host: str) -> None:
+    """What the transport vets is what getaddrinfo makes of the host: the same address."""
+    [resolved] = await PinnedBackend().resolve(host, 80, 1.0)
+    assert named_address(host) == ipaddress.ip_address(resolved)
+    with pytest.raises(BlockedAddress):
+        check_all(host, [resolved])
+
+
+# ---- the webhook sender goes through the same guard -----------------------------------------------
+
+
+def delivery(url: str) -> dict[str, Any]:
+    return {
+        "id": "00000000-0000-0000-0000-000000000001",
+        "event_id": "00000000-0000-0000-0000-000000000002",
+        "type": "article.created",
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "data": b"{}",
+        "url": url,
+        "secret": "whsec_" + "A" * 32,
+        "previous_secret": None,
+        "previous_secret_expires_at": None,
+    }
+
+
+async def send_through(
+    url: str, answers: dict[str, list[str]], allow: list[str] | None = None
+) -> tuple[int | None, str | None, Spy]:
+    client = pinned_client(parse_networks(allow or []))
+    backend, spy = pinned(answers, allow)
+    client._transport._pool._network_backend = backend  # type: ignore[attr-defined]
+    async with client:
+        status, error = await worker._send(client, delivery(url), Settings())
+    return status, error, spy
+
+
+async def test_the_sender_refuses_a_name_that_resolves_to_a_private_address() -> None:
+    # A name that passed registration and now resolves into the API's network (DNS rebinding).
+    status, error, spy = await send_through("http://hooks.example/in", {"hooks.example": ["10.0.0.5"]})
+    assert (status, error) == (
+        None,
+        "refused: hooks.example (10.0.0.5) is a private address not in CLAIMTRACK_OUTBOUND_ALLOW",
+    )
+    assert spy.connects == []
+    status, error, spy = await send_through("http://0x7f000001:8080/", {"0x7f000001": ["127.0.0.1"]})
+    assert error == "refused: 0x7f000001 (127.0.0.1) is a loopback address not in CLAIMTRACK_OUTBOUND_ALLOW"
+    assert spy.connects == []
+
+
+async def test_the_sender_tells_no_connection_failure_from_another() -> None:
+    # The spy fails every connect: the error recorded says nothing of why.
+    status, error, spy = await send_through(
+        "http://hooks.example:5432/", {"hooks.example": ["10.0.0.5"]}, allow=["10.0.0.0/8"]
+    )
+    assert (status, error) == (None, worker.NO_ANSWER)
+    assert spy.connects == [("10.0.0.5", 5432)]
+
+
+async def test_an_unknown_webhook_host_is_recorded_as_such() -> None:
+    status, error, spy = await send_through("http://gone.example/", {})
+    assert status is None and error is not None and error.startswith("cannot resolve gone.example")
+    assert spy.connects == []
