@@ -25,6 +25,15 @@ from api.errors import InvalidRequest, UnsupportedMediaType, errors_from_msgspec
 T = TypeVar("T")
 
 
+def _plain(body: bytes) -> Any:
+    """The body decoded without a schema, for error messages that name what a value got wrong;
+    None when it is not JSON past the point where the schema failed."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+
+
 class StrictBody(AbstractDTO[T]):
     """Use as ``dto=StrictBody[Model], return_dto=None`` with ``data: Model`` in the handler."""
 
@@ -54,7 +63,7 @@ class StrictBody(AbstractDTO[T]):
             return decoder.decode(value)
         except msgspec.ValidationError as exc:
             raise InvalidRequest(
-                "the request body does not match the schema", errors=errors_from_msgspec(exc)
+                "the request body does not match the schema", errors=errors_from_msgspec(exc, _plain(value))
             ) from None
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise InvalidRequest("the request body is not valid JSON", errors=[("", str(exc))]) from None

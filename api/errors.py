@@ -17,7 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from api.metrics.instruments import database_error
-from schemas.common import FieldError, Problem
+from schemas.common import NO_NUL, URL_PATTERN, FieldError, Problem, url_problem
 
 log = logging.getLogger("claimtrack.errors")
 
@@ -122,17 +122,52 @@ def _pointer(path: str, name: str | None = None) -> str:
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
 _NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
+# msgspec (and Litestar, for query parameters) quote the pattern a string failed, as its repr.
+_PATTERN = re.compile(r"^Expected `str` matching regex (?P<pattern>'.*')$", re.S)
+NUL_MESSAGE = "must not contain the character U+0000"
+_UNKNOWN: Any = object()
 
 
-def errors_from_msgspec(exc: msgspec.ValidationError) -> list[tuple[str, str]]:
+def _pattern_message(message: str, value: Any = _UNKNOWN) -> str:
+    """A failed pattern of schemas/common.py said in words; other messages as they are."""
+    match = _PATTERN.match(message)
+    if match is None:
+        return message
+    pattern = match["pattern"]
+    # The pattern is compared whole, never searched for a literal \u0000: every pattern that
+    # excludes control characters mentions \u0000 (the URL's does), and a file:// URL used to be
+    # told it "must not contain the character U+0000".
+    if pattern == repr(NO_NUL):
+        return NUL_MESSAGE
+    if pattern == repr(URL_PATTERN):
+        if isinstance(value, str):
+            return url_problem(value)
+        return "must be an absolute http or https URL without spaces or control characters"
+    return message
+
+
+def _value_at(document: Any, path: str) -> Any:
+    """The value at msgspec's ``$.a.b[0]`` in a plainly decoded document, if it is there."""
+    for key, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path[1:] if path.startswith("$") else path):
+        if key and isinstance(document, dict) and key in document:
+            document = document[key]
+        elif index and isinstance(document, list) and int(index) < len(document):
+            document = document[int(index)]
+        else:
+            return _UNKNOWN
+    return document
+
+
+def errors_from_msgspec(exc: msgspec.ValidationError, document: Any = _UNKNOWN) -> list[tuple[str, str]]:
+    """msgspec's error as (JSON Pointer, message); ``document``, the body decoded without a
+    schema, lets a message say what is wrong with the very value."""
     match = _AT.match(str(exc))
     message = match.group("message") if match else str(exc)
     path = (match.group("path") if match else None) or "$"
     named = _NAMED.search(message)
     pointer = _pointer(path, named.group("name") if named else None)
-    if "\\u0000" in message:
-        message = "must not contain the character U+0000"
-    return [(pointer, message)]
+    value = _value_at(document, path) if document is not _UNKNOWN else _UNKNOWN
+    return [(pointer, _pattern_message(message, value))]
 
 
 def _from_application_error(_: Request[Any, Any, Any], exc: ApplicationError) -> Response[Problem]:
@@ -163,9 +198,7 @@ def _from_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Res
         if not isinstance(item, dict):
             continue
         key = str(item.get("key") or "")
-        message = str(item.get("message") or "invalid value")
-        if "\\u0000" in message:
-            message = "must not contain the character U+0000"
+        message = _pattern_message(str(item.get("message") or "invalid value"))
         errors.append(FieldError(field="/" + key if key else "", message=message))
     return problem_response(
         400, "invalid-request", "Invalid request", "the request does not match the schema", errors=errors

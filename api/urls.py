@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from api.errors import InvalidRequest, RuleBroken
+from schemas.common import url_problem
 
 TRACKING_PARAMETERS = frozenset(
     {
@@ -90,7 +91,7 @@ def normalise_url(raw: str) -> str:
         raise InvalidURL(f"not a valid URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise InvalidURL("must be an absolute http or https URL")
+        raise InvalidURL(url_problem(text))
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise InvalidURL("must name a host")

@@ -5,6 +5,7 @@ Every string refuses U+0000 here, at the edge: PostgreSQL text cannot hold it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
@@ -25,15 +26,32 @@ Body = Annotated[str, Meta(min_length=1, max_length=2_000_000, pattern=NO_NUL)]
 ExternalId = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Tag = Annotated[str, Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 Tags = Annotated[list[Tag], Meta(max_length=50)]
+# http or https, then no space or control character; url_problem says which one failed.
+URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\u0000-\u0020\u007f]+$"
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):")
 Url = Annotated[
     str,
     Meta(
         min_length=8,
         max_length=2_048,
-        pattern=r"^[hH][tT][tT][pP][sS]?://[^\u0000-\u0020\u007f]+$",
+        pattern=URL_PATTERN,
         description="An absolute http or https URL; stored and returned in its normalised form.",
     ),
 ]
+
+
+def url_problem(text: str) -> str:
+    """Why a string that URL_PATTERN refused is not an absolute http(s) URL, in a client's words."""
+    if "\u0000" in text:
+        return "must not contain the character U+0000"
+    scheme = _SCHEME.match(text)
+    if scheme is not None and scheme["scheme"].lower() not in ("http", "https"):
+        return f"scheme not allowed: use http or https, not {scheme['scheme'].lower()}:"
+    if scheme is None or not text[scheme.end() :].startswith("//"):
+        return "must be an absolute URL starting with http:// or https://"
+    return "must not contain spaces or control characters"
+
+
 Language = Annotated[
     str,
     Meta(

@@ -325,3 +325,53 @@ async def test_nul_in_a_path_is_400(client: httpx.AsyncClient) -> None:
 
 async def test_unknown_routes_are_problem_json(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
+
+
+# ---- URLs: the scheme said in words, credentials refused everywhere ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "pointer", "scheme"),
+    [
+        ("/v1/sources", {"url": "file:///etc/passwd"}, "/url", "file"),
+        ("/v1/sources", {"url": "gopher://example.org:70/_"}, "/url", "gopher"),
+        (
+            "/v1/sources",
+            {"url": "https://example.org/", "archived_url": "javascript:alert(1)"},
+            "/archived_url",
+            "javascript",
+        ),
+        ("/v1/articles", article_payload(url="file:///etc/passwd"), "/url", "file"),
+        ("/v1/webhooks", {"url": "gopher://example.org:70/_"}, "/url", "gopher"),
+    ],
+)
+async def test_a_url_of_another_scheme_is_400_saying_so(
+    client: httpx.AsyncClient, path: str, payload: dict[str, Any], pointer: str, scheme: str
+) -> None:
+    problem = assert_problem(await client.post(path, json=payload), 400, "invalid-request")
+    [error] = problem["errors"]
+    assert error == {"field": pointer, "message": f"scheme not allowed: use http or https, not {scheme}:"}
+
+
+async def test_a_link_with_a_javascript_url_is_told_its_scheme(client: httpx.AsyncClient) -> None:
+    _, claim = await article_with_claim(client)
+    response = await client.post(
+        f"/v1/claims/{claim['id']}/verifications",
+        json={
+            "status": "verified",
+            "sources": [{"source": {"url": "javascript:alert(1)"}, "relation": "supports"}],
+        },
+    )
+    [error] = assert_problem(response, 400, "invalid-request")["errors"]
+    assert error["field"] == "/sources/0/source/url"
+    assert error["message"] == "scheme not allowed: use http or https, not javascript:"
+
+
+async def test_a_url_with_a_space_or_nul_says_which(client: httpx.AsyncClient) -> None:
+    for url, message in [
+        ("https://exa mple.org/x", "must not contain spaces or control characters"),
+        (f"https://example.org/{NUL}", "must not contain the character U+0000"),
+        ("example.org/x", "must be an absolute URL starting with http:// or https://"),
+    ]:
+        problem = assert_problem(await client.post("/v1/sources", json={"url": url}), 400, "invalid-request")
+        assert problem["errors"] == [{"field": "/url", "message": message}]

@@ -97,3 +97,19 @@ def test_distinct_documents_stay_distinct() -> None:
 def test_invalid(raw: str) -> None:
     with pytest.raises(InvalidURL):
         normalise_url(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("ftp://example.org/a", "scheme not allowed: use http or https, not ftp:"),
+        ("file:///etc/passwd", "scheme not allowed: use http or https, not file:"),
+        ("gopher://example.org:70/_", "scheme not allowed: use http or https, not gopher:"),
+        ("JavaScript:alert(1)", "scheme not allowed: use http or https, not javascript:"),
+        ("example.org/a", "must be an absolute URL starting with http:// or https://"),
+    ],
+)
+def test_a_wrong_scheme_says_so(raw: str, message: str) -> None:
+    with pytest.raises(InvalidURL) as caught:
+        normalise_url(raw)
+    assert str(caught.value) == message
