@@ -2,6 +2,10 @@
 
 Lower-case scheme and host, IDN hosts as punycode, no default port, no fragment, no
 tracking parameters, the remaining parameters sorted, no trailing slash except for the root.
+
+A URL that is not an absolute http(s) URL is malformed (400). One that carries a user name or
+password (``https://user:pw@host/``) is well-formed but refused (422 ``url-not-allowed``):
+stored, it would be shown back to every reader of the resource, events and webhooks included.
 """
 
 from __future__ import annotations
@@ -49,15 +53,22 @@ class InvalidURL(ValueError):
     """The text is not an absolute http(s) URL."""
 
 
+class CredentialsInURL(InvalidURL):
+    """The URL names a user or a password; such URLs are refused, never stored."""
+
+
 def not_allowed(detail: str, errors: list[tuple[str, str]]) -> RuleBroken:
     """422 ``url-not-allowed``: a well-formed URL this API will not take, with the fields at fault."""
     return RuleBroken("url-not-allowed", detail, errors=errors)
 
 
 def normalised(url: str, pointer: str) -> str:
-    """The URL in its one spelling, or a 400 naming the field (a JSON Pointer) that held it."""
+    """The URL in its one spelling, or a 400 (422 for credentials) naming the field (a JSON
+    Pointer) that held it."""
     try:
         return normalise_url(url)
+    except CredentialsInURL as exc:
+        raise not_allowed("a URL must not carry a user name or password", [(pointer, str(exc))]) from None
     except InvalidURL as exc:
         raise InvalidRequest("a URL is not valid", errors=[(pointer, str(exc))]) from None
 
@@ -103,10 +114,9 @@ def normalise_url(raw: str) -> str:
         host = f"[{host}]"
     elif len(host) > 253 or not all(_LABEL.match(label) for label in host.split(".")):
         raise InvalidURL("the host name is not valid")
+    if parts.username is not None or parts.password is not None:
+        raise CredentialsInURL("must not contain a user name or password (user:password@)")
     netloc = host
-    if parts.username is not None:
-        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
-        netloc = f"{userinfo}@{host}"
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
 

@@ -52,7 +52,7 @@ class ArticleController(Controller):
         "/",
         operation_id="listArticles",
         summary="List articles, newest first; ?url= or ?external_id= find one by its newsroom identity",
-        responses=problems(400, 401, 403),
+        responses=problems(400, 401, 403, 422),
     )
     async def list_articles(
         self,

@@ -58,7 +58,7 @@ class ClaimReviewController(Controller):
         "(as POST /v1/claims/match finds them, in the review's inLanguage). All or nothing: a value of "
         "the wrong type anywhere is a 400 naming it, and nothing is stored.",
         status_code=200,
-        responses=problems(400, 401, 403, 413),
+        responses=problems(400, 401, 403, 413, 422),
     )
     async def import_claim_reviews(
         self,

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from api.errors import InvalidRequest
-from api.urls import InvalidURL, normalise_url
+from api.urls import CredentialsInURL, InvalidURL, normalise_url, not_allowed
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 MAX_ERRORS = 50
@@ -49,10 +49,15 @@ class TooManyReviews(Exception):
 class _Errors:
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []  # well-formed but not allowed: a 422, not a 400
 
     def add(self, pointer: str, message: str) -> None:
         if len(self.items) < MAX_ERRORS:
             self.items.append((pointer, message))
+
+    def refuse(self, pointer: str, message: str) -> None:
+        if len(self.refused) < MAX_ERRORS:
+            self.refused.append((pointer, message))
 
 
 def _types(node: dict[str, Any]) -> list[str]:
@@ -187,6 +192,9 @@ def _url(value: Any, pointer: str, errors: _Errors) -> str | None:
         return None
     try:
         return normalise_url(text)
+    except CredentialsInURL as exc:
+        errors.refuse(pointer, str(exc))
+        return None
     except InvalidURL as exc:
         errors.add(pointer, str(exc))
         return None
@@ -217,7 +225,7 @@ def review(node: Any, pointer: str, errors: _Errors) -> Review | None:
 
 def reviews(document: Any, limit: int) -> list[Review]:
     """Every review in the document; InvalidRequest listing all problems when any is garbage,
-    TooManyReviews past ``limit``."""
+    ``url-not-allowed`` for urls with credentials, TooManyReviews past ``limit``."""
     errors = _Errors()
     found: list[Review] = []
     for pointer, node in nodes(document, limit):
@@ -226,6 +234,8 @@ def reviews(document: Any, limit: int) -> list[Review]:
             found.append(parsed)
     if errors.items:
         raise InvalidRequest("the ClaimReview document has values of the wrong type", errors=errors.items)
+    if errors.refused:
+        raise not_allowed("a review's url must not carry a user name or password", errors.refused)
     if not found:
         raise InvalidRequest(
             "the document holds no ClaimReview", errors=[("", "expected a ClaimReview, a list or a DataFeed")]

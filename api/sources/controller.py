@@ -22,7 +22,7 @@ from api.http import (
 )
 from api.sources import service
 from schemas.claims import Claim
-from schemas.common import Page
+from schemas.common import NO_NUL, Page
 from schemas.sources import Source, SourceCreate, SourcePatch
 
 
@@ -41,7 +41,7 @@ class SourceController(Controller):
             200: ResponseSpec(
                 data_container=Source, description="The source with this normalised url exists"
             ),
-            **problems(400, 401, 403, 413),
+            **problems(400, 401, 403, 413, 422),
         },
     )
     async def create_source(
@@ -57,12 +57,12 @@ class SourceController(Controller):
         "/",
         operation_id="listSources",
         summary="List sources, newest first; ?url= finds one by any spelling of its url",
-        responses=problems(400, 401, 403),
+        responses=problems(400, 401, 403, 422),
     )
     async def list_sources(
         self,
         db: NamedDependency[Connection],
-        url: Annotated[str | None, QueryParameter(max_length=2048, pattern=r"^[^\u0000]*$")] = None,
+        url: Annotated[str | None, QueryParameter(max_length=2048, pattern=NO_NUL)] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[Source]:
@@ -86,7 +86,7 @@ class SourceController(Controller):
         summary="Change a source's fields",
         dto=StrictBody[SourcePatch],
         return_dto=None,
-        responses=problems(400, 401, 403, 404, 409, 412, 413),
+        responses=problems(400, 401, 403, 404, 409, 412, 413, 422),
     )
     async def update_source(
         self,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.urls import InvalidURL, normalise_url
+from api.urls import CredentialsInURL, InvalidURL, normalise_url
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,6 @@ from api.urls import InvalidURL, normalise_url
         ("https://example.org/100%25", "https://example.org/100%25"),
         ("https://example.org/a b", "https://example.org/a%20b"),
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
-        ("https://user:pw@example.org/", "https://user:pw@example.org/"),
         ("http://127.0.0.1:8000/x", "http://127.0.0.1:8000/x"),
         ("https://my_host.example.org/", "https://my_host.example.org/"),
         ("https://" + "a" * 63 + ".example/", "https://" + "a" * 63 + ".example/"),
@@ -97,6 +96,30 @@ def test_distinct_documents_stay_distinct() -> None:
 def test_invalid(raw: str) -> None:
     with pytest.raises(InvalidURL):
         normalise_url(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://user:pw@example.org/",
+        "https://user@example.org/a",
+        "https://:pw@example.org/",
+        "https://@example.org/",
+        "HTTP://Desk:Secret@Example.ORG:8080/feed?b=2",
+        "http://user:pw@127.0.0.1:8000/x",
+    ],
+)
+def test_credentials_are_refused_never_kept(raw: str) -> None:
+    with pytest.raises(CredentialsInURL, match="must not contain a user name or password"):
+        normalise_url(raw)
+
+
+def test_an_at_sign_outside_the_authority_is_no_credential() -> None:
+    assert normalise_url("https://example.org/@desk") == "https://example.org/@desk"
+    assert (
+        normalise_url("https://example.org/a?by=desk@example.org")
+        == "https://example.org/a?by=desk%40example.org"
+    )
 
 
 @pytest.mark.parametrize(
