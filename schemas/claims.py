@@ -67,9 +67,10 @@ Qualifier = Literal["exact", "about", "at_least", "more_than", "at_most", "less_
 class Quantity(msgspec.Struct, kw_only=True, frozen=True):
     """A number a claim names, as the interval its words allow (api/quantities)."""
 
-    value: int | float
-    low: int | float | None  # null: unbounded below
-    high: int | float | None  # null: unbounded above ("über 150" is (150, null))
+    # Numbers (always floats: 164.0); int | float would be a oneOf that every integer breaks.
+    value: float
+    low: float | None  # null: unbounded below
+    high: float | None  # null: unbounded above ("über 150" is (150, null))
     qualifier: Qualifier
     unit: str | None  # what is counted, as written ("Tote", "troops", "%"), when the words say it
     key: str | None  # what is counted, normalised for comparison ("killed" for Tote, getötet, killed)
