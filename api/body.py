@@ -4,6 +4,9 @@ Litestar converts bodies with ``strict=False`` (``"0"`` would pass as a number);
 contract says no coercion. This DTO decodes with msgspec in strict mode and still lets
 the OpenAPI document show the body's real schema.
 
+A loose body (``LooseBody``: any JSON object or array, read leniently by its endpoint) keeps
+the limits a strict body keeps by its Structs' shape, MAX_DEPTH and MAX_INTEGER, checked here.
+
 Litestar also reads any body as JSON whatever its Content-Type; ``MediaTypeMiddleware``
 answers 415 for a JSON endpoint's body in another media type.
 """
@@ -21,6 +24,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 
 from api.errors import InvalidRequest, UnsupportedMediaType, errors_from_msgspec
+from schemas.common import MAX_DEPTH, MAX_INTEGER
 
 T = TypeVar("T")
 
@@ -30,7 +34,7 @@ def _plain(body: bytes) -> Any:
     None when it is not JSON past the point where the schema failed."""
     try:
         return msgspec.json.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # a body past MAX_DEPTH the schema refused
         return None
 
 
@@ -70,6 +74,95 @@ class StrictBody(AbstractDTO[T]):
 
     def decode_builtins(self, value: dict[str, Any]) -> Any:
         return msgspec.convert(value, self.model_type, strict=True)
+
+
+# What a loose body may be: any JSON object or array, within MAX_DEPTH and MAX_INTEGER.
+Document = dict[str, Any] | list[Any]
+_document: msgspec.json.Decoder[Document] = msgspec.json.Decoder(Document)
+
+
+def _token(key: object) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _beyond_limits(value: dict[str, Any] | list[Any], depth: int) -> tuple[list[str], str] | None:
+    """(pointer tokens, innermost first; why) of the first value past the limits, else None.
+
+    Recursive, but never deeper than MAX_DEPTH + 1 calls; the pointer is built only on the way
+    out of a failure, so a document within the limits costs one pass and no strings.
+    """
+    if depth > MAX_DEPTH:
+        return [], f"nests deeper than {MAX_DEPTH} arrays and objects"
+    items = value.items() if type(value) is dict else enumerate(value)
+    for key, child in items:
+        kind = type(child)
+        if kind is dict or kind is list:
+            found = _beyond_limits(child, depth + 1)
+            if found is not None:
+                found[0].append(_token(key))
+                return found
+        elif kind is int and not -MAX_INTEGER <= child <= MAX_INTEGER:
+            return [_token(key)], f"must be an integer between -{MAX_INTEGER} and {MAX_INTEGER}"
+    return None
+
+
+def decode_document(body: bytes) -> Document:
+    """A JSON object or array without a schema, held to the limits every body keeps.
+
+    Strict bodies keep them by their Structs' shape; a document read leniently is checked
+    here, before anything walks it: a deep one would exhaust the recursion of whatever reads
+    it (msgspec included, past about 1,000 levels), a huge integer overflows a float.
+    """
+    try:
+        document = _document.decode(body)
+    except RecursionError:
+        raise InvalidRequest(
+            "the request body nests too deeply",
+            errors=[("", f"nests deeper than {MAX_DEPTH} arrays and objects")],
+        ) from None
+    except msgspec.ValidationError as exc:
+        if "[...]" in str(exc):  # somewhere inside, where msgspec keeps no path: a float beyond a double
+            message = str(exc).split(" - at ", 1)[0]
+            raise InvalidRequest(
+                "the request body holds a number out of range", errors=[("", message)]
+            ) from None
+        raise InvalidRequest(  # a scalar, not an object or array
+            "the request body is not a JSON object or array", errors=errors_from_msgspec(exc)
+        ) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("the request body is not valid JSON", errors=[("", str(exc))]) from None
+    return within_limits(document)
+
+
+def within_limits(document: Document) -> Document:
+    """The document, when it keeps MAX_DEPTH and MAX_INTEGER; else InvalidRequest naming where."""
+    found = _beyond_limits(document, 1)
+    if found is not None:
+        tokens, message = found
+        pointer = "".join("/" + token for token in reversed(tokens))
+        raise InvalidRequest(
+            "the request body is beyond the limits of a JSON body", errors=[(pointer, message)]
+        )
+    return document
+
+
+class LooseBody(StrictBody[Any]):
+    """Any JSON object or array within the limits, for documents read leniently (ClaimReview).
+
+    Use as ``dto=LooseBody, return_dto=None`` with ``data: JSONBody[Document]`` in the handler.
+    """
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
+    ) -> Any:
+        return schema_creator.for_field_definition(FieldDefinition.from_annotation(Document))
+
+    def decode_bytes(self, value: bytes) -> Any:
+        return decode_document(value)
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        return within_limits(value)
 
 
 # application/json, or a JSON-based type such as application/merge-patch+json or application/ld+json.

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from schemas.claims import ClaimCreate
-from schemas.common import Body, ExternalId, Language, Name, Timestamp, Title, Url
+from schemas.common import Body, Count, ExternalId, Language, Name, Timestamp, Title, Url
 
 MAX_CLAIMS_PER_REQUEST = 500
 
@@ -58,9 +58,9 @@ class RevisionSummary(msgspec.Struct, kw_only=True, frozen=True):
     """What a new body did to the article's claims: how many kept their words, how many were
     placed approximately (reworded) and how many could not be placed (orphaned)."""
 
-    anchored: int
-    reworded: int
-    orphaned: int
+    anchored: Count
+    reworded: Count
+    orphaned: Count
 
 
 class ArticleRevision(msgspec.Struct, kw_only=True, frozen=True):

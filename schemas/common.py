@@ -64,7 +64,18 @@ Language = Annotated[
 Offset = Annotated[int, Meta(ge=0, le=2_000_000)]
 # RFC 3339 requires an offset; a time without one is ambiguous, so it is refused.
 Timestamp = Annotated[datetime, Meta(tz=True, description="An RFC 3339 date-time with its UTC offset")]
-Version = Annotated[int, Meta(ge=1)]
+# A PostgreSQL integer: the type of every version, revision and count column.
+Version = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+Revision = Version
+Count = Annotated[int, Meta(ge=0, le=2_147_483_647)]
+
+# Limits every request body keeps, whatever its schema. The Structs here nest far less deep
+# (tests/unit/test_json_limits.py holds every route's body to MAX_DEPTH) and bound the integers
+# they use more narrowly; documents read leniently, which may hold anything, are checked against
+# both by api.body.
+MAX_DEPTH = 32  # arrays and objects inside one another
+MAX_INTEGER = 2**53 - 1  # I-JSON (RFC 7493): the largest integer every JSON reader holds exactly
+Integer = Annotated[int, Meta(ge=-MAX_INTEGER, le=MAX_INTEGER)]
 
 Status = Literal["unverified", "in_review", "verified", "misleading", "disputed", "false", "unverifiable"]
 Relation = Literal["supports", "refutes", "context", "origin"]

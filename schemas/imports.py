@@ -33,6 +33,7 @@ from schemas.common import (
     Problem,
     Quote,
     Relation,
+    Revision,
     SourceKind,
     Status,
     Tags,
@@ -140,7 +141,7 @@ class ClaimRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     suffix: Context | None = None
     selector: SelectorRecord | None = None
     anchor_status: AnchorStatus | None = None
-    revision: Annotated[int, Meta(ge=1)] | None = None
+    revision: Revision | None = None
     language: Language | None = None
     claimant: Name | None = None
     claim_date: date | None = None
@@ -165,11 +166,11 @@ class ClaimRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
 class RevisionRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """One of an article's bodies. ``length`` and ``sha256`` are checked against the body."""
 
-    revision: Annotated[int, Meta(ge=1)]
+    revision: Revision
     article_version: Version
     created_at: datetime | None = None
     actor: Actor = UNSET
-    length: int | None = None
+    length: Offset | None = None
     sha256: str | None = None
     summary: RevisionSummary | None = None
     body: Body
@@ -187,7 +188,7 @@ class ArticleRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
     published_at: datetime | None = None
     body: Body
     version: Version | None = None
-    revision: Annotated[int, Meta(ge=1)] | None = None
+    revision: Revision | None = None
     created_by: Actor = UNSET
     updated_by: Actor = UNSET
     created_at: datetime | None = None

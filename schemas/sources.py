@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from schemas.common import Excerpt, Language, Name, Relation, SourceKind, Timestamp, Title, Url
+from schemas.common import Excerpt, Integer, Language, Name, Relation, SourceKind, Timestamp, Title, Url
 
 
 class SourceCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -45,9 +45,9 @@ SourceHealth = Literal["ok", "changed", "dead", "unchecked"]
 class ReviewRating(msgspec.Struct, kw_only=True, frozen=True):
     """An imported fact-check's verdict, as its publisher rated it (schema.org Rating)."""
 
-    value: int | float | None
-    best: int | float | None
-    worst: int | float | None
+    value: Integer | float | None
+    best: Integer | float | None
+    worst: Integer | float | None
     text: str | None
 
 

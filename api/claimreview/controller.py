@@ -8,10 +8,12 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from api.body import Document, LooseBody
 from api.claimreview import service
 from api.db import Connection
 from api.http import actor_of, problems
 from schemas.claimreview import ClaimReview, ClaimReviewGraph, ClaimReviewImportResult
+from schemas.common import MAX_DEPTH, MAX_INTEGER
 
 JSON_LD = "application/ld+json"
 
@@ -56,14 +58,17 @@ class ClaimReviewController(Controller):
         "(normalised): `created`, `updated` (its rating or wording changed) or `unchanged`; importing the "
         "same review again changes nothing. `matches` are the stored claims that say what it reviewed "
         "(as POST /v1/claims/match finds them, in the review's inLanguage). All or nothing: a value of "
-        "the wrong type anywhere is a 400 naming it, and nothing is stored.",
+        "the wrong type anywhere is a 400 naming it, and nothing is stored. Like every body, the document "
+        f"nests at most {MAX_DEPTH} arrays and objects deep and holds no integer beyond ±{MAX_INTEGER}.",
+        dto=LooseBody,
+        return_dto=None,
         status_code=200,
         responses=problems(400, 401, 403, 413, 422),
     )
     async def import_claim_reviews(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[dict[str, Any] | list[Any]],
+        data: JSONBody[Document],
         db: NamedDependency[Connection],
         state: State,
     ) -> ClaimReviewImportResult:

@@ -10,8 +10,9 @@ taken); ``reviewRating`` an object or a list; numbers may be JSON numbers or num
 ``ratingValue`` in words ("False") becomes the rating's text; ``inLanguage`` a tag or a Language
 object, and a tag that is not BCP 47 is dropped; long texts are cut to what a source holds.
 Strict where it would be garbage to store: a review needs a ``url`` (http or https: it is the
-source's url); values of the wrong JSON type, unreadable dates and U+0000 are refused, each with
-a JSON Pointer to it, and then nothing of the request is stored.
+source's url); values of the wrong JSON type, numbers (numeric strings too) beyond MAX_INTEGER,
+unreadable dates and U+0000 are refused, each with a JSON Pointer to it, and then nothing of the
+request is stored. The document as a whole was held to the limits of every body by api.body.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from api.errors import InvalidRequest
 from api.urls import CredentialsInURL, InvalidURL, normalise_url, not_allowed
+from schemas.common import MAX_INTEGER
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 MAX_ERRORS = 50
@@ -133,6 +135,9 @@ def _number(value: Any, pointer: str, errors: _Errors) -> int | float | str | No
         value = number
     if value != value or value in (float("inf"), float("-inf")):
         errors.add(pointer, "must be a finite number")
+        return None
+    if not -MAX_INTEGER <= value <= MAX_INTEGER:  # the limit of every body, for numeric strings too
+        errors.add(pointer, f"must be a number between -{MAX_INTEGER} and {MAX_INTEGER}")
         return None
     return int(value) if float(value).is_integer() else value
 

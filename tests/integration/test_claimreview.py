@@ -9,8 +9,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
+from schemas.common import MAX_DEPTH, MAX_INTEGER
 from tests.conftest import LiveServer, create_key
 from tests.integration.helpers import assert_problem, create_article, create_claim, example_url, token
 from tests.integration.test_source_checks import events_of, serve
@@ -329,6 +331,58 @@ async def test_no_document_produces_a_server_error(http: httpx.AsyncClient, raw:
         "/v1/claimreview/import", content=raw, headers={"content-type": "application/json"}
     )
     assert_problem(response, 400, "invalid-request")
+
+
+def _deep(depth: int, inner: bytes) -> bytes:
+    return b"[" * depth + inner + b"]" * depth
+
+
+@pytest.mark.parametrize(
+    ("raw", "pointer"),
+    [
+        # Deep enough to exhaust Python's recursion while decoding: it was a 500.
+        (b'{"url": ' + _deep(1_000, b'"https://other.example/limits/U"') + b"}", ""),
+        # Past the limit in a value the import passes over: still refused, with its place.
+        (b'{"url": "https://other.example/limits/U", "about": ' + _deep(MAX_DEPTH + 1, b"1") + b"}",
+         "/about" + "/0" * (MAX_DEPTH - 1)),
+        # An integer no double holds: float() overflowed, a 500.
+        (b'{"url": "https://other.example/limits/U", "reviewRating": {"ratingValue": ' + b"9" * 400 + b"}}",
+         "/reviewRating/ratingValue"),
+        (b'{"url": "https://other.example/limits/U", "reviewRating": {"ratingValue": 9007199254740992}}',
+         "/reviewRating/ratingValue"),
+        # A numeric string is a number too, held to the same limit.
+        (b'{"url": "https://other.example/limits/U", "reviewRating": {"bestRating": "1e300"}}',
+         "/reviewRating/bestRating"),
+        (b'{"url": "https://other.example/limits/U", "reviewRating": {"worstRating": 1e400}}', ""),
+    ],
+)  # fmt: skip
+async def test_a_document_past_the_limits_of_every_body_is_a_400_and_stores_nothing(
+    http: httpx.AsyncClient, db: asyncpg.Connection, raw: bytes, pointer: str
+) -> None:
+    url = f"https://other.example/limits/{token()}"
+    raw = raw.replace(b"/limits/U", url.removeprefix("https://other.example").encode())
+    response = await http.post(
+        "/v1/claimreview/import", content=raw, headers={"content-type": "application/json"}
+    )
+    body = assert_problem(response, 400, "invalid-request")
+    assert pointer in [e["field"] for e in body["errors"]], body
+    assert await db.fetchval("SELECT count(*) FROM sources WHERE url = $1", url) == 0
+
+
+async def test_a_document_at_the_limits_is_imported(http: httpx.AsyncClient) -> None:
+    url = f"https://other.example/limits/{token()}"
+    review = other_review(url, about=msgspec.json.decode(_deep(MAX_DEPTH - 1, b"1")))
+    review["reviewRating"] = {"ratingValue": MAX_INTEGER, "bestRating": -MAX_INTEGER, "alternateName": "x"}
+    response = await http.post("/v1/claimreview/import", json=review)
+    assert response.status_code == 200, response.text
+    [item] = response.json()["items"]
+    assert item["source"]["url"] == url
+    assert item["source"]["review_rating"] == {
+        "value": MAX_INTEGER,
+        "best": -MAX_INTEGER,
+        "worst": None,
+        "text": "x",
+    }
 
 
 async def test_a_feed_larger_than_the_cap_is_refused_whole(
