@@ -8,6 +8,7 @@ figure, dates included, for the ``number`` reason of candidates; quantities leav
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any, Literal
 import snowballstemmer
 
 from api.quantities import words
+from schemas.common import MAX_INTEGER
 
 Qualifier = Literal["exact", "about", "at_least", "more_than", "at_most", "less_than", "range"]
 # "about" allows ±10 %; "fast 6000" is [5400, 6000], "gut 150" [150, 165].
@@ -66,10 +68,14 @@ class Quantity:
 
 
 def _plain(number: float | None) -> float | int | None:
-    """Whole numbers as integers, the rest rounded to what a text can say."""
+    """Whole numbers as integers, the rest rounded to what a text can say. An integer past
+    MAX_INTEGER stays a float: as an int it would claim digits the float never had (1e20 is not
+    99999999999999999999), and JSON readers hold integers exactly only up to it."""
     if number is None:
         return None
-    return int(number) if float(number).is_integer() else round(number, 6)
+    if float(number).is_integer() and -MAX_INTEGER <= number <= MAX_INTEGER:
+        return int(number)
+    return round(number, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +128,10 @@ def _scan_figures(text: str, lang: str | None) -> list[_Figure]:
             continue
         if start >= 2 and text[start - 1] == ":" and text[start - 2].isdigit():
             continue  # the minutes of a clock time
-        found.append(_Figure(_parse(m.group(0), lang), start, end))
+        value = _parse(m.group(0), lang)
+        if not math.isfinite(value):
+            continue  # more digits than a double holds: no number to compare, nor to store
+        found.append(_Figure(value, start, end))
     if lang is not None:
         table = words.NUMBER_WORDS[lang]
         pattern = _word_pattern(lang, "numbers", table)
@@ -459,6 +468,8 @@ def extract(text: str, language: str | None) -> list[Quantity]:
             continue  # a year: "von 1992 begründet", "in 2019"
         trailing, trailing_end = _trailing_qualifier(text, end, lang)
         value = figure.value * first_scale
+        if not math.isfinite(value) or (second is not None and not math.isfinite(second.value * scale)):
+            continue  # scaled past what a double holds ("1e300 Billionen")
         if second is not None:
             bottom, top = sorted((value, second.value * scale))
             out.append(Quantity(value, bottom, top, "range", unit, key, text[start:end], start, end))

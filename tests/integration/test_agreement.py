@@ -139,3 +139,20 @@ async def test_a_quote_carried_to_new_words_has_their_quantities(client: httpx.A
     assert "über 160 Tote" in moved["quote"]
     assert [(q["qualifier"], q["low"]) for q in moved["quote_quantities"]] == [("more_than", 160)]
     assert [q["low"] for q in moved["quantities"]] == [150]  # the text is the desk's, unchanged
+
+
+async def test_a_claim_naming_a_number_no_double_holds_is_stored(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    # 400 nines are no double: the extractor made them inf, stored as null where a number must
+    # be, and creating the claim answered 500. Such a figure is no quantity at all.
+    huge = "9" * 400
+    article = await create_article(client, body=f"Es starben {huge} oder 5 Menschen.", title="Zahlen")
+    claim = await create_claim(
+        client, article["id"], text=f"Es starben {huge} oder 5 Menschen.", quote="Menschen"
+    )
+    assert [q["value"] for q in claim["quantities"]] == [5]
+    stored = await db.fetchval("SELECT count(*) FROM claims WHERE article_id = $1::uuid", article["id"])
+    assert stored == 1
+    listed = await client.get(f"/v1/articles/{article['id']}/claims")
+    assert listed.status_code == 200 and [c["id"] for c in listed.json()["items"]] == [claim["id"]]

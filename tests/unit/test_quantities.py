@@ -6,6 +6,7 @@ import pytest
 
 from api.quantities import agreement, extract
 from api.quantities.agreement import comparable
+from schemas.common import MAX_INTEGER
 
 
 def only(text: str, language: str | None) -> dict[str, object]:
@@ -119,3 +120,17 @@ def test_the_quote_counts_only_for_what_the_text_does_not_count() -> None:
     quote = extract("über 150 Tote und 2200 Verletzte", "de")
     both = comparable(text, quote)
     assert [q.key for q in both] == ["killed", "injured"]
+
+
+def test_a_figure_no_double_holds_is_not_a_quantity() -> None:
+    # float("9" * 400) is inf: stored, it became null where a number must be, and a 500.
+    assert extract(f"Es starben {'9' * 400} Menschen.", "de") == []
+    assert extract(f"Es starben {'9' * 300} Billionen Billionen Menschen.", "de") == []
+
+
+def test_an_integer_past_what_json_holds_exactly_stays_a_float() -> None:
+    # 20 nines read as a double are 1e20: as an int they were 100000000000000000000, digits the
+    # text never had, past the integers JSON readers hold exactly (schemas.common MAX_INTEGER).
+    found = only("Es starben 99999999999999999999 Menschen.", "de")
+    assert found["value"] == 1e20 and isinstance(found["value"], float)
+    assert only(f"Es starben {MAX_INTEGER} Menschen.", "de")["value"] == MAX_INTEGER
