@@ -1,7 +1,7 @@
 """Keep the pgbench scripts in step with the services: run the real service functions once and
 compare what they execute (the statements, their order, which parameters are NULL) with the
 lists in bench.pgbench. A service that changes its statements stops the bench until those
-lists follow.
+lists follow. And check that the limit statement gives exactly the bytes the endpoint sends.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from uuid import UUID
 from api.claims import service as claims
 from api.db import create_pool
 from api.search import service as search
-from api.settings import Settings
-from bench import pgbench
+from api.settings import Settings, asyncpg_dsn
+from bench import http, pgbench
 from bench.pgbench import Statement
 from schemas.verifications import VerificationCreate
 
@@ -131,3 +131,50 @@ async def check_statements(database_url: str, article_id: UUID, claim_id: UUID, 
             compare("api.claims.service.verify", recorder.take(), pgbench.VERIFY)
     finally:
         await pool.close()
+
+
+# Articles whose claims the endpoint and the limit statement are compared on: some with an
+# orphaned claim (sorted last), the rest at random.
+_CHECKED_ARTICLES = """
+(SELECT b.id FROM bench_ids b
+ WHERE b.kind = 'article'
+   AND EXISTS (SELECT 1 FROM claims c WHERE c.article_id = b.id AND c.span_start IS NULL)
+ ORDER BY b.n LIMIT 3)
+UNION
+(SELECT id FROM bench_ids WHERE kind = 'article' ORDER BY n LIMIT 7)
+"""
+
+
+async def _limit_bodies(database_url: str) -> dict[UUID, bytes]:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        bodies = {}
+        for row in await conn.fetch(_CHECKED_ARTICLES):
+            items = await conn.fetchval(pgbench.LIMIT_ARTICLE_CLAIMS_SQL, row["id"])
+            bodies[row["id"]] = b'{"items":[' + (items or "").encode() + b'],"next_cursor":null}'
+        return bodies
+    finally:
+        await conn.close()
+
+
+def check_limit(database_url: str, base_url: str, token: str) -> int:
+    """Raise unless GET /v1/articles/{id}/claims sends, for a few articles, exactly the limit
+    statement's bytes in the endpoint's wrapper; the number of articles compared."""
+    import asyncio
+
+    bodies = asyncio.run(_limit_bodies(database_url))
+    if not bodies:
+        raise RuntimeError("no articles to compare the limit statement with the endpoint on")
+    for article_id, wanted in bodies.items():
+        status, body = http.request(base_url, "GET", f"/v1/articles/{article_id}/claims", token)
+        if status != 200 or body != wanted:
+            at = next((i for i, (a, b) in enumerate(zip(body, wanted, strict=False)) if a != b), None)
+            raise RuntimeError(
+                f"GET /v1/articles/{article_id}/claims ({status}, {len(body)} bytes) is not the limit "
+                f"statement's result ({len(wanted)} bytes); first difference at byte {at}: "
+                f"{body[at or 0 : (at or 0) + 80]!r} against {wanted[at or 0 : (at or 0) + 80]!r}. "
+                "Update pgbench.LIMIT_ARTICLE_CLAIMS_SQL to give what the endpoint sends"
+            )
+    return len(bodies)

@@ -1,5 +1,5 @@
-"""The API as it runs in production (`claimtrack serve`: uvicorn, its workers, no access log),
-its API key, and wrk driving it."""
+"""The API as a newcomer's `make serve` runs it (`claimtrack serve` with its own defaults), its
+API key, and wrk driving it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.checkouts import Checkout, environment
 from bench.pgbench import Measurement
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
@@ -32,34 +32,25 @@ def require_wrk() -> str:
     return path
 
 
-def _claimtrack() -> list[str]:
-    script = Path(sys.executable).with_name("claimtrack")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "api"]
-
-
-# The checkout this bench belongs to: the API it serves is this one's, whatever is installed.
-CHECKOUT = Path(__file__).resolve().parent.parent
-
-
-def _env(database_url: str, **extra: str) -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(CHECKOUT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path, "DATABASE_URL": database_url, **extra}
-
-
-def create_key(database_url: str, name: str) -> str:
-    """A key with the read, write and verify scopes; its token is the command's last line."""
-    command = [*_claimtrack(), "keys", "create", "--name", name]
+def create_key(checkout: Checkout, database_url: str, name: str) -> str:
+    """A key with the read, write and verify scopes, made by the checkout's own CLI (which knows
+    its schema); its token is the command's last line."""
+    command = [*checkout.claimtrack(), "keys", "create", "--name", name]
     command += ["--scope", "read", "--scope", "write", "--scope", "verify"]
-    done = subprocess.run(command, env=_env(database_url), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, env=environment(checkout, database_url), capture_output=True, text=True, check=False
+    )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"claimtrack keys create failed ({done.returncode}): {done.stderr.strip()}")
     return lines[-1].strip()
 
 
-def revoke_key(database_url: str, name: str) -> None:
-    command = [*_claimtrack(), "keys", "revoke", name]
-    subprocess.run(command, env=_env(database_url), capture_output=True, text=True, check=False)
+def revoke_key(checkout: Checkout, database_url: str, name: str) -> None:
+    command = [*checkout.claimtrack(), "keys", "revoke", name]
+    subprocess.run(
+        command, env=environment(checkout, database_url), capture_output=True, text=True, check=False
+    )
 
 
 def _free_port() -> int:
@@ -91,27 +82,44 @@ class Server:
         # uvicorn's workers are spawned by multiprocessing, beside its resource tracker.
         return [pid for pid in pids if b"spawn_main" in _cmdline(pid)]
 
+    def worker_rss_mb(self) -> list[float]:
+        """Each worker's resident memory (VmRSS), in MB."""
+        sizes = []
+        for pid in self.worker_pids():
+            with suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sizes
+
 
 @contextmanager
-def serve(database_url: str, workers: int, log_path: Path, ready_timeout: float = 90.0) -> Iterator[Server]:
-    """`claimtrack serve` on a free port with access logs off; stopped (all its processes) on exit."""
+def serve(
+    checkout: Checkout,
+    database_url: str,
+    log_path: Path,
+    settings: dict[str, str] | None = None,
+    ready_timeout: float = 90.0,
+) -> Iterator[Server]:
+    """`claimtrack serve` of the checkout on a free port, with the server's own defaults but for
+    ``settings`` (CLAIMTRACK_ names without the prefix); stopped (all its processes) on exit.
+
+    The one setting always given: the source checker is off. Every generated source is due for
+    its first check at once, which no database in use is; the checker would spend the run
+    fetching them beside the measured requests.
+    """
     port = _free_port()
-    env = _env(
-        database_url,
-        CLAIMTRACK_HOST="127.0.0.1",
-        CLAIMTRACK_PORT=str(port),
-        CLAIMTRACK_WORKERS=str(workers),
-        CLAIMTRACK_ACCESS_LOG="0",
-        CLAIMTRACK_LOG_LEVEL="WARNING",
-        CLAIMTRACK_RATE_LIMIT_PER_MINUTE="0",
-        # Every generated source is due for its first check at once, which no database in use
-        # is; the checker would spend the run fetching them beside the measured requests.
-        CLAIMTRACK_SOURCE_CHECKS="0",
-    )
+    given = {"HOST": "127.0.0.1", "PORT": str(port), "SOURCE_CHECKS": "0", **(settings or {})}
+    env = environment(checkout, database_url, **{f"CLAIMTRACK_{k}": v for k, v in given.items()})
     with log_path.open("ab") as log:
         # A session of its own, so that the server and its workers can be stopped as one group.
         process = subprocess.Popen(
-            [*_claimtrack(), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*checkout.claimtrack(), "serve"],
+            env=env,
+            cwd=checkout.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(f"http://127.0.0.1:{port}", process)
     try:

@@ -109,15 +109,19 @@ async def _explain(url: str, article_id: UUID, claim_id: UUID, actor: str, note:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     out: list[str] = []
     try:
-        sent = await conn.fetchrow("SELECT * FROM bench_ids WHERE kind = 'claim' AND id = $1", claim_id)
         values = {
             ":order": _literal("updated_at"),
             ":limit": "51",
             ":actor": _literal(actor),
             ":note": _literal(note),
-            ":evidence": _literal(sent["evidence"]),
         }
         requests = (
+            (
+                "the limit for GET /v1/articles/{id}/claims",
+                pgbench.LIMIT_ARTICLE_CLAIMS,
+                article_id,
+                "verified",
+            ),
             ("GET /v1/articles/{id}/claims", pgbench.ARTICLE_CLAIMS, article_id, "verified"),
             ("GET /v1/claims?status=verified&limit=50", pgbench.LIST_CLAIMS, None, "verified"),
             ("POST /v1/claims/{id}/verifications", pgbench.VERIFY, claim_id, "in_review"),
@@ -152,7 +156,8 @@ async def _explain(url: str, article_id: UUID, claim_id: UUID, actor: str, note:
                         await conn.execute(sql)
                         continue
                     rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                    out.append(f"-- {title}: {s.query}\n" + "\n".join(r[0] for r in rows) + "\n")
+                    label = s.query if pgbench.sql(s) != s.query else " ".join(s.query.split())
+                    out.append(f"-- {title}: {label}\n" + "\n".join(r[0] for r in rows) + "\n")
             finally:
                 await transaction.rollback()
     finally:
