@@ -97,9 +97,15 @@ class Settings:
     # Addresses or networks (CIDR) that the API's own requests — source checks and webhook
     # deliveries — may reach although they are private, loopback or otherwise not public.
     outbound_allow: tuple[str, ...] = field(default_factory=tuple)
-    # The publishing organisation named as author of exported ClaimReview.
-    publisher_name: str = "claimtrack"
+    # The publishing organisation named as author of exported ClaimReview: without a name and a
+    # url no ClaimReview is published (422 not-publishable); same_as: its profiles elsewhere.
+    publisher_name: str = ""
     publisher_url: str = ""
+    publisher_same_as: tuple[str, ...] = field(default_factory=tuple)
+    # Where a claim's ClaimReview is published when the claim has no review_url, and where an
+    # article without a url is read; {claim_id}, {article_id} and {external_id} are filled in.
+    review_url_template: str = ""
+    article_url_template: str = ""
     # ClaimReview import: reviews accepted in one request.
     claimreview_import_max: int = 100
     # Streaming replicas that serve reads (GET); database_url stays the primary.
@@ -165,8 +171,11 @@ class Settings:
             outbound_allow=tuple(
                 dict.fromkeys(_list("CLAIMTRACK_OUTBOUND_ALLOW") + _list("CLAIMTRACK_SOURCE_CHECK_ALLOW"))
             ),
-            publisher_name=os.environ.get("CLAIMTRACK_PUBLISHER_NAME", "claimtrack"),
+            publisher_name=os.environ.get("CLAIMTRACK_PUBLISHER_NAME", ""),
             publisher_url=os.environ.get("CLAIMTRACK_PUBLISHER_URL", ""),
+            publisher_same_as=_list("CLAIMTRACK_PUBLISHER_SAME_AS"),
+            review_url_template=os.environ.get("CLAIMTRACK_REVIEW_URL_TEMPLATE", ""),
+            article_url_template=os.environ.get("CLAIMTRACK_ARTICLE_URL_TEMPLATE", ""),
             claimreview_import_max=_int("CLAIMTRACK_CLAIMREVIEW_IMPORT_MAX", 100),
             replica_urls=_list("CLAIMTRACK_REPLICA_URLS"),
             replica_max_lag_seconds=_float("CLAIMTRACK_REPLICA_MAX_LAG_SECONDS", 5.0),

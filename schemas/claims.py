@@ -22,6 +22,9 @@ from schemas.common import (
 from schemas.sources import ClaimSource, LinkIn
 
 Links = Annotated[list[LinkIn], Meta(max_length=100)]
+# Whether the claimant is a person or an organisation; null: not said (ClaimReview exports an
+# Organization then).
+ClaimantType = Literal["person", "organization"]
 
 
 class SpanIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -37,6 +40,7 @@ class ClaimCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     suffix: Context | None = None
     language: Language | None = None
     claimant: Name | None = None
+    claimant_type: ClaimantType | None = None
     claim_date: date | None = None
     tags: Tags = msgspec.field(default_factory=list)
     review_url: Url | None = None
@@ -50,6 +54,7 @@ class ClaimPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     prefix: Context | UnsetType | None = UNSET
     suffix: Context | UnsetType | None = UNSET
     claimant: Name | UnsetType | None = UNSET
+    claimant_type: ClaimantType | UnsetType | None = UNSET
     language: Language | UnsetType = UNSET
     claim_date: date | UnsetType | None = UNSET
     tags: Tags | UnsetType = UNSET
@@ -103,6 +108,7 @@ class Claim(msgspec.Struct, kw_only=True, frozen=True):
     revision: int = 1
     language: str
     claimant: str | None
+    claimant_type: ClaimantType | None = None
     claim_date: date | None
     tags: list[str]
     status: Status

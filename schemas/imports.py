@@ -18,7 +18,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from schemas.articles import RevisionSummary
-from schemas.claims import Quantity
+from schemas.claims import ClaimantType, Quantity
 from schemas.common import (
     AnchorStatus,
     Body,
@@ -41,7 +41,7 @@ from schemas.common import (
     Url,
     Version,
 )
-from schemas.sources import ReviewRating, SourceHealth
+from schemas.sources import PublishedReview, ReviewRating, SourceHealth
 from schemas.verifications import HistoryKind, Wording
 
 # Articles in one POST /v1/import; a batch is also bounded by the request body size (4 MiB).
@@ -74,6 +74,7 @@ class SourceRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     checked_at: datetime | None = None
     review_rating: ReviewRating | None = None
     claim_reviewed: Quote | None = None
+    reviews: Annotated[list[PublishedReview], Meta(max_length=200)] = msgspec.field(default_factory=list)
 
 
 class LinkRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -144,6 +145,7 @@ class ClaimRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     revision: Revision | None = None
     language: Language | None = None
     claimant: Name | None = None
+    claimant_type: ClaimantType | None = None
     claim_date: date | None = None
     tags: Tags = msgspec.field(default_factory=list)
     status: Status = "unverified"

@@ -51,6 +51,59 @@ class ReviewRating(msgspec.Struct, kw_only=True, frozen=True):
     text: str | None
 
 
+PartyType = Literal["Person", "Organization"]
+
+
+class Party(msgspec.Struct, kw_only=True, frozen=True):
+    """Who publishes a review or makes a claim, as a ClaimReview names them (schema.org author)."""
+
+    type: PartyType | None
+    name: str | None
+    url: str | None
+    same_as: list[str]
+
+
+class Appearance(msgspec.Struct, kw_only=True, frozen=True):
+    """Where a reviewed claim appeared: ``type`` is CreativeWork or the subtype the review gave."""
+
+    type: str
+    url: str | None
+    headline: str | None
+    date_published: str | None
+    publisher: Party | None
+
+
+class ClaimAsReviewed(msgspec.Struct, kw_only=True, frozen=True):
+    """A review's ``itemReviewed``: who made the claim (claimant), when, and where it appeared."""
+
+    author: Party | None
+    date_published: str | None
+    appearances: list[Appearance]
+    first_appearance: Appearance | None
+
+
+class PublishedRating(ReviewRating, kw_only=True, frozen=True):
+    """A review's rating as published, with the publisher's ``ratingExplanation``."""
+
+    explanation: str | None
+
+
+class PublishedReview(msgspec.Struct, kw_only=True, frozen=True):
+    """One ClaimReview on a fact_check source's page. A page may hold several, told apart by the
+    ``#fragment`` of their url (null: the review named by the page's url itself). Dates are kept
+    as published: a day (``2022-01-10``) or a date-time with its offset."""
+
+    fragment: str | None
+    claim_reviewed: str | None
+    title: str | None
+    author: Party | None
+    date_published: str | None
+    date_modified: str | None
+    language: str | None
+    rating: PublishedRating | None
+    claim: ClaimAsReviewed
+
+
 class Source(msgspec.Struct, kw_only=True, frozen=True):
     id: UUID
     url: str
@@ -70,9 +123,11 @@ class Source(msgspec.Struct, kw_only=True, frozen=True):
     # failures.
     health: SourceHealth = "unchecked"
     checked_at: datetime | None = None
-    # For kind fact_check imported as ClaimReview: the other fact-checker's rating and wording.
+    # For kind fact_check imported as ClaimReview: the other fact-checker's rating and wording
+    # (those of the page's first review), and every review the page holds.
     review_rating: ReviewRating | None = None
     claim_reviewed: str | None = None
+    reviews: list[PublishedReview] = msgspec.field(default_factory=list)
 
 
 class ClaimSource(msgspec.Struct, kw_only=True, frozen=True):

@@ -33,14 +33,14 @@ SELECT id, body, language, revision FROM articles WHERE id = $1 FOR SHARE
 -- name: insert_claims
 -- The ids are chosen by the caller, so that links sent with the claims can name them.
 INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language,
-                    claimant, claim_date, tags, review_url, created_by, updated_by, revision,
+                    claimant, claimant_type, claim_date, tags, review_url, created_by, updated_by, revision,
                     quantities, quote_quantities)
 SELECT t.id, $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
-       t.claimant, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3, $4,
+       t.claimant, t.claimant_type, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3, $4,
        t.quantities, t.quote_quantities
 FROM jsonb_to_recordset($2::jsonb) AS t(
     id uuid, ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
-    language text, claimant text, claim_date date, tags text[], review_url text, quantities jsonb,
+    language text, claimant text, claimant_type text, claim_date date, tags text[], review_url text, quantities jsonb,
     quote_quantities jsonb)
 ORDER BY t.ord
 RETURNING id
@@ -49,7 +49,7 @@ RETURNING id
 -- The claim locked for a change, with its article's body. Its links are read by a statement of
 -- their own once the lock is held: a subquery here would read them from before the wait.
 SELECT c.id, c.article_id, c.text, c.quote, c.span_start, c.span_end, c.prefix, c.suffix,
-       c.language, c.claimant, c.claim_date, c.tags, c.review_url, c.status, c.version, c.anchor_status,
+       c.language, c.claimant, c.claimant_type, c.claim_date, c.tags, c.review_url, c.status, c.version, c.anchor_status,
        c.revision, a.body, a.revision AS article_revision
 FROM claims c JOIN articles a ON a.id = c.article_id
 WHERE c.id = $1
@@ -60,7 +60,7 @@ UPDATE claims
 SET text = $2, quote = $3, span_start = $4, span_end = $5, prefix = $6, suffix = $7,
     language = $8, claimant = $9, claim_date = $10, tags = $11, review_url = $12,
     updated_by = $13, anchor_status = $14, revision = $15, quantities = $16, quote_quantities = $17,
-    version = version + 1, updated_at = now()
+    claimant_type = $18, version = version + 1, updated_at = now()
 WHERE id = $1
 RETURNING version
 

@@ -167,6 +167,7 @@ async def create_many(
                 "suffix": where.suffix,
                 "language": item.language or language,
                 "claimant": item.claimant,
+                "claimant_type": item.claimant_type,
                 "claim_date": item.claim_date.isoformat() if item.claim_date else None,
                 "tags": item.tags,
                 "review_url": normalised(item.review_url, f"{at}/review_url") if item.review_url else None,
@@ -247,7 +248,7 @@ async def update(
         row = await _locked(conn, claim_id, expected)
         new = dict(row)
         given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
-        for name in ("text", "claimant", "language", "claim_date", "tags"):
+        for name in ("text", "claimant", "claimant_type", "language", "claim_date", "tags"):
             if name in given:
                 new[name] = given[name]
         if "review_url" in given:
@@ -295,6 +296,7 @@ async def update(
             new["anchor_status"],
             new["revision"],
             *quantities.of_claim(new["text"], new["quote"], new["language"]),
+            new["claimant_type"],
         )
         outbox = Outbox()
         if (new["text"], new["quote"]) != (row["text"], row["quote"]):

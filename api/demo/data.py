@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from schemas.claims import ClaimantType
 from schemas.common import Relation, Status
 from schemas.sources import SourceCreate
 
@@ -92,6 +93,7 @@ class DemoClaim:
     prefix: str | None = None
     suffix: str | None = None
     claimant: str | None = None
+    claimant_type: ClaimantType | None = None
     tags: tuple[str, ...] = ()
     updates: tuple[Update, ...] = ()
 
@@ -192,6 +194,7 @@ CLAIMS: tuple[DemoClaim, ...] = (
         text="Paschinjan kündigte an, Armenien werde eine Videokonferenz der OVKS-Staatschefs vorbereiten.",
         quote="Пашинян заявил, что Армения займётся подготовкой видеоконференции лидеров ОДКБ",
         claimant="CSTO_ОДКБ (@CSTO_ODKB)",
+        claimant_type="organization",
         tags=("ovks", "armenien"),
         updates=(
             Update(
@@ -230,6 +233,7 @@ CLAIMS: tuple[DemoClaim, ...] = (
         text="Bei den Auseinandersetzungen wurden über 150 Menschen getötet.",
         quote="über 150 Menschen getötet",
         claimant="Medienberichte",
+        claimant_type="organization",
         tags=("opfer",),
         updates=(
             Update(
@@ -244,6 +248,7 @@ CLAIMS: tuple[DemoClaim, ...] = (
         text="Fast 6.000 Menschen wurden festgenommen, darunter viele Ausländer.",
         quote="Es seien mittlerweile fast 6000 Menschen festgenommen worden, darunter auch viele Ausländer.",
         claimant="Medienberichte",
+        claimant_type="organization",
         tags=("festnahmen",),
         updates=(
             Update(

@@ -41,6 +41,7 @@ def _claim(item: data.DemoClaim) -> ClaimCreate:
         prefix=item.prefix,
         suffix=item.suffix,
         claimant=item.claimant,
+        claimant_type=item.claimant_type,
         claim_date=data.ARTICLE_DATE,
         tags=list(item.tags),
     )

@@ -31,14 +31,15 @@ RETURNING id
 -- by another url yields no row, and the caller inserts that source again under a new id.
 INSERT INTO sources (id, url, title, publisher, kind, language, published_at, archived_url, version,
                      created_by, updated_by, created_at, updated_at, health, checked_at, review_rating,
-                     claim_reviewed)
+                     claim_reviewed, reviews)
 SELECT t.id, t.url, t.title, t.publisher, t.kind, t.language, t.published_at, t.archived_url, t.version,
        t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now()),
-       coalesce(t.health, 'unchecked'), t.checked_at, t.review_rating, t.claim_reviewed
+       coalesce(t.health, 'unchecked'), t.checked_at, t.review_rating, t.claim_reviewed,
+       coalesce(t.reviews, '[]')
 FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, url text, title text, publisher text, kind text, language text, published_at timestamptz,
     archived_url text, version integer, created_by text, updated_by text, created_at timestamptz,
-    updated_at timestamptz, health text, checked_at timestamptz, review_rating jsonb, claim_reviewed text)
+    updated_at timestamptz, health text, checked_at timestamptz, review_rating jsonb, claim_reviewed text, reviews jsonb)
 ORDER BY t.url
 ON CONFLICT DO NOTHING
 
@@ -46,17 +47,17 @@ ON CONFLICT DO NOTHING
 SELECT id, url FROM sources WHERE url = any($1::text[])
 
 -- name: insert_claims
-INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language, claimant,
+INSERT INTO claims (id, article_id, text, quote, span_start, span_end, prefix, suffix, language, claimant, claimant_type,
                     claim_date, tags, status, rating_value, rating_text, review_url, version,
                     created_by, updated_by, created_at, updated_at, anchor_status, revision, quantities,
                     quote_quantities)
 SELECT t.id, t.article_id, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, t.language,
-       t.claimant, t.claim_date, t.tags, t.status, t.rating_value, t.rating_text, t.review_url, t.version,
+       t.claimant, t.claimant_type, t.claim_date, t.tags, t.status, t.rating_value, t.rating_text, t.review_url, t.version,
        t.created_by, t.updated_by, coalesce(t.created_at, now()), coalesce(t.updated_at, t.created_at, now()),
        t.anchor_status, t.revision, t.quantities, t.quote_quantities
 FROM jsonb_to_recordset($1::jsonb) AS t(
     id uuid, article_id uuid, text text, quote text, span_start integer, span_end integer, prefix text,
-    suffix text, language text, claimant text, claim_date date, tags text[], status text, rating_value smallint,
+    suffix text, language text, claimant text, claimant_type text, claim_date date, tags text[], status text, rating_value smallint,
     rating_text text, review_url text, version integer, created_by text, updated_by text,
     created_at timestamptz, updated_at timestamptz, anchor_status text, revision integer, quantities jsonb,
     quote_quantities jsonb)

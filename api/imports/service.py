@@ -310,6 +310,7 @@ def _prepare_claim(
             "revision": claim.revision or prepared.article["revision"],
             "language": claim.language or record.language,
             "claimant": claim.claimant,
+            "claimant_type": claim.claimant_type,
             "claim_date": claim.claim_date,
             "tags": claim.tags,
             "status": claim.status,
@@ -357,6 +358,7 @@ def _prepare_link(prepared: Prepared, link: LinkRecord, at: str, actor: str | No
             "checked_at": source.checked_at,
             "review_rating": source.review_rating,
             "claim_reviewed": source.claim_reviewed,
+            "reviews": source.reviews,
         },
     )
     return url
