@@ -12,10 +12,9 @@ from api.body import Document, LooseBody
 from api.claimreview import service
 from api.db import Connection
 from api.http import actor_of, problems
+from api.jsonld import JSON_LD, JsonLdResponse
 from schemas.claimreview import ClaimReview, ClaimReviewGraph, ClaimReviewImportResult
 from schemas.common import MAX_DEPTH, MAX_INTEGER
-
-JSON_LD = "application/ld+json"
 
 
 class ClaimReviewController(Controller):
@@ -30,6 +29,7 @@ class ClaimReviewController(Controller):
         "that would lack what Google requires (a url) or whose publisher is not configured is never "
         "served: 422 `not-publishable` lists what is missing and the setting that supplies it.",
         media_type=JSON_LD,
+        response_class=JsonLdResponse,
         responses=problems(400, 401, 403, 404, 422),
     )
     async def get_claim_review(
@@ -44,6 +44,7 @@ class ClaimReviewController(Controller):
         description="Claims in text order; claims without a verdict are left out, so @graph may be empty. "
         "When any of them cannot be published, 422 `not-publishable` lists what is missing for each.",
         media_type=JSON_LD,
+        response_class=JsonLdResponse,
         responses=problems(400, 401, 403, 404, 422),
     )
     async def get_article_claim_reviews(
@@ -60,6 +61,7 @@ class ClaimReviewController(Controller):
         "document byte for byte. A review imported without claimReviewed or a rating label is 422 "
         "`not-publishable`.",
         media_type=JSON_LD,
+        response_class=JsonLdResponse,
         responses=problems(400, 401, 403, 404, 422),
     )
     async def get_source_claim_reviews(

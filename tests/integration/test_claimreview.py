@@ -200,6 +200,50 @@ async def test_an_articles_verdicts_are_one_graph_in_text_order(http: httpx.Asyn
     assert_problem(await http.get(f"/v1/articles/{uuid.uuid4()}/claimreview"), 404, "not-found")
 
 
+HOSTILE = "</script><script>alert(2)</script>"
+
+
+async def test_an_exported_claimreview_is_inert_inside_a_script_element(http: httpx.AsyncClient) -> None:
+    """Pasted into <script type="application/ld+json">, no value may end the element: every <, >
+    and & is a JSON escape, and the document still reads as the same strings."""
+    body = f"Der Sprecher schrieb {HOSTILE} & mehr. Ende."
+    article = await create_article(
+        http, body=body, title="Tom & Jerry <i>live</i>", outlet="Zeitung & Co <b>", url=example_url("html")
+    )
+    claim = await create_claim(
+        http, article["id"], text=f"Er schrieb {HOSTILE} & mehr.", quote=HOSTILE, claimant="Tom & <Jerry>"
+    )
+    review_url = f"https://faktencheck.example.org/check?b={token()}&a=1"
+    response = await http.post(
+        f"/v1/claims/{claim['id']}/verifications",
+        json={
+            "status": "false",
+            "sources": [{"source": {"url": example_url("beleg")}, "relation": "refutes"}],
+            "rating_text": "Falsch </script><script>alert(3)</script>",
+            "review_url": review_url,
+        },
+    )
+    assert response.status_code == 201, response.text
+    stored_review_url = response.json()["claim"]["review_url"]
+
+    for path in (f"/v1/claims/{claim['id']}/claimreview", f"/v1/articles/{article['id']}/claimreview"):
+        response = await http.get(path)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith(JSON_LD)
+        raw = response.content
+        assert not {b"<", b">", b"&"} & {bytes([c]) for c in raw}, raw
+        assert b"\\u003c/script\\u003e" in raw and b"\\u0026" in raw
+        document = msgspec.json.decode(raw)
+        review = document if "claimReviewed" in document else document["@graph"][0]
+        assert review["claimReviewed"] == f"Er schrieb {HOSTILE} & mehr."
+        assert review["url"] == stored_review_url and "&" in stored_review_url
+        assert review["reviewRating"]["alternateName"] == "Falsch </script><script>alert(3)</script>"
+        assert review["itemReviewed"]["author"]["name"] == "Tom & <Jerry>"
+        appearance = review["itemReviewed"]["appearance"]
+        assert appearance["headline"] == "Tom & Jerry <i>live</i>"
+        assert appearance["publisher"]["name"] == "Zeitung & Co <b>"
+
+
 # ---- import ---------------------------------------------------------------------------------
 
 
