@@ -55,7 +55,7 @@ def place(
         if span is not None:
             return anchoring.place_by_span(body, quote, span[0], span[1])
         assert quote is not None
-        return quote, anchoring.find_quote(body, quote, prefix, suffix)
+        return anchoring.place_quote(body, quote, prefix, suffix)
     except anchoring.PlacementError as exc:
         raise _placement_problem(exc, pointer + ("/span" if span is not None else "/quote")) from None
 

@@ -236,3 +236,74 @@ async def test_a_new_body_uses_the_selector_to_choose_among_repeats(client: http
     placed = (await client.get(f"/v1/claims/{claim['id']}")).json()
     start = new_body.index("B sagt") + 2
     assert placed["span"] == {"start": start, "end": start + 4}
+
+
+# Whole characters and NFC: "Café" with its e and U+0301 COMBINING ACUTE ACCENT (decomposed),
+# a family emoji of three people joined by ZWJ (one character of five code points).
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+DECOMPOSED_BODY = f"Im Cafe\u0301 am Markt feiert die Familie {FAMILY} heute. Das Café schließt um acht."
+
+
+async def test_quotes_are_placed_on_whole_characters_compared_under_nfc(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    article = await create_article(client, body=DECOMPOSED_BODY)
+    claims_url = f"/v1/articles/{article['id']}/claims"
+
+    # "Cafe" is only the start of "Café": it is not in the text.
+    response = await client.post(claims_url, json={"text": "t", "quote": "Cafe"})
+    assert assert_problem(response, 422, "quote-not-found")["errors"][0]["field"] == "/quote"
+    # Nor is one person of the family.
+    response = await client.post(claims_url, json={"text": "t", "quote": "\U0001f468"})
+    assert_problem(response, 422, "quote-not-found")
+    assert await claim_count(db, article["id"]) == 0
+
+    # A composed "Café am Markt" finds the decomposed words; the claim quotes the body as sent.
+    start = DECOMPOSED_BODY.index("Cafe\u0301 am Markt")
+    claim = await create_claim(client, article["id"], quote="Café am Markt", prefix="Im ")
+    assert claim["span"] == {"start": start, "end": start + 14}
+    assert claim["quote"] == "Cafe\u0301 am Markt"
+    row = await claim_row(db, claim["id"])
+    assert (row["quote"], row["span_start"], row["span_end"]) == ("Cafe\u0301 am Markt", start, start + 14)
+    body = await db.fetchval("SELECT body FROM articles WHERE id = $1", uuid.UUID(article["id"]))
+    assert body == DECOMPOSED_BODY  # kept as sent, not normalised
+
+    # "Café" occurs in both forms: two candidates, each in the body's own offsets.
+    response = await client.post(claims_url, json={"text": "t", "quote": "Cafe\u0301"})
+    composed = DECOMPOSED_BODY.index("Café")
+    assert assert_problem(response, 422, "quote-ambiguous")["candidates"] == [
+        {"start": start, "end": start + 5},
+        {"start": composed, "end": composed + 4},
+    ]
+    # The whole family is one character, placed whole.
+    family = DECOMPOSED_BODY.index(FAMILY)
+    claim = await create_claim(client, article["id"], quote=FAMILY)
+    assert claim["span"] == {"start": family, "end": family + 5}
+
+
+@pytest.mark.parametrize(
+    ("quote", "start", "end"),
+    [
+        (None, "Cafe", 4),  # "Cafe" without its accent
+        ("\U0001f468", FAMILY, 1),  # the man out of the family
+        (None, FAMILY, 3),  # half the family
+    ],
+)
+async def test_a_span_that_splits_a_character_is_a_span_mismatch_saying_why(
+    client: httpx.AsyncClient, db: asyncpg.Connection, quote: str | None, start: str, end: int
+) -> None:
+    article = await create_article(client, body=DECOMPOSED_BODY)
+    at = DECOMPOSED_BODY.index(start)
+    span = {"start": at, "end": at + end}
+    payload: dict[str, Any] = {"text": "t", "quote": quote or DECOMPOSED_BODY[at : at + end], "span": span}
+    response = await client.post(f"/v1/articles/{article['id']}/claims", json=payload)
+    problem = assert_problem(response, 422, "span-mismatch")
+    assert problem["errors"][0]["field"] == "/span"
+    assert "inside the character" in problem["detail"] and "grapheme" in problem["detail"]
+    assert await claim_count(db, article["id"]) == 0
+
+    # PATCH with a span alone follows the same rule.
+    claim = await create_claim(client, article["id"], quote="Markt")
+    response = await client.patch(f"/v1/claims/{claim['id']}", json={"span": span})
+    assert_problem(response, 422, "span-mismatch")
+    assert (await claim_row(db, claim["id"]))["quote"] == "Markt"
