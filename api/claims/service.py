@@ -64,13 +64,20 @@ def place(
 
 
 async def resolve_links(
-    conn: Connection, links: list[LinkIn], actor: str | None, pointer: str, outbox: Outbox
+    conn: Connection,
+    links: list[LinkIn],
+    actor: str | None,
+    pointer: str,
+    outbox: Outbox,
+    *,
+    listed: bool = True,
 ) -> list[dict[str, Any]]:
-    """Each link as {source_id, relation, excerpt}; sources sent by url are found or created."""
+    """Each link as {source_id, relation, excerpt}; sources sent by url are found or created.
+    ``listed``: the links are a list at ``pointer`` (else one link is the body at ``pointer``)."""
     resolved: list[dict[str, Any]] = []
     by_id: dict[UUID, str] = {}
     for i, link in enumerate(links):
-        at = f"{pointer}/{i}"
+        at = f"{pointer}/{i}" if listed else pointer
         if (link.source_id is None) == (link.source is None):
             raise InvalidRequest(
                 "a link names its source by source_id or by source, not both",
@@ -351,7 +358,7 @@ async def link(
     outbox = Outbox()
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
-        [wanted] = await resolve_links(conn, [data], actor, "", outbox)
+        [wanted] = await resolve_links(conn, [data], actor, "", outbox, listed=False)
         current = await _links(conn, claim_id)
         existing = current.get(wanted["source_id"])
         if existing is not None and (existing["relation"], existing["excerpt"]) == (

@@ -25,6 +25,7 @@ def concrete(path: str) -> str:
     """A route template with made-up parameters filled in."""
     for name in ("article_id", "claim_id", "source_id"):
         path = path.replace(f"{{{name}:str}}", str(uuid.uuid4()))
+    path = path.replace("{revision:int}", "1")
     return path.replace("{name:str}", "nobody").replace("{path:str}", "x")
 
 

@@ -441,8 +441,8 @@ async def test_urls_with_credentials_are_refused_everywhere(
             {"status": "verified", "sources": [link]},
             "/sources/0/source/url",
         ),
-        # The pointer of this endpoint's link errors is its own matter (it says /0/source/url).
-        ("POST", f"/v1/claims/{claim['id']}/sources", link, None),
+        # One link is the whole body here.
+        ("POST", f"/v1/claims/{claim['id']}/sources", link, "/source/url"),
         ("POST", "/v1/webhooks", {"url": creds("hooks")}, "/url"),
         ("PATCH", f"/v1/webhooks/{webhook['id']}", {"url": creds("hooks")}, "/url"),
         ("POST", "/v1/claimreview/import", {"@type": "ClaimReview", "url": creds("review")}, "/url"),
