@@ -271,7 +271,7 @@ async def explain(database_url: str, sample: Sample, rng: random.Random) -> list
     await conn.execute("SET plan_cache_mode = force_custom_plan")
     claim = rng.choice(sample.claim_ids)
     text, language = rng.choice(sample.claim_texts)
-    keys = sorted({q.key for q in extract(text, language) if q.key})
+    anchors = [{"key": q.key, "value": q.value} for q in extract(text, language) if q.key]
     Filters = service.ClaimFilters
 
     def listing(filters: service.ClaimFilters, q: str | None = None) -> tuple[str, list[Any]]:
@@ -298,7 +298,7 @@ async def explain(database_url: str, sample: Sample, rng: random.Random) -> list
         "search_broad: students": listing(Filters(), "students"),
         "similar": (service.Q["similar_claims"], [uuid.UUID(claim), None, None, 0.3, 11, []]),
         # The quantity keys the API reads from the text (api/search/service.py, similar).
-        "match": (service.Q["similar_claims"], [None, text, language, 0.3, 11, keys]),
+        "match": (service.Q["similar_claims"], [None, text, language, 0.3, 11, anchors]),
     }
     out: list[str] = []
     try:

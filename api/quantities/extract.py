@@ -166,8 +166,8 @@ def _next_words(text: str, at: int, count: int) -> list[tuple[str, int, int]]:
         between = text[position : m.start()]
         if any(stop in between for stop in ".;:!?–—\n") and out:
             break
-        if any(stop in between for stop in ";!?–—\n"):
-            break
+        if any(stop in between for stop in ".;!?–—\n"):
+            break  # the sentence ended: "… 1,234. There were …"
         word = m.group(0)
         # A trailing full stop ends the sentence unless it belongs to an abbreviation.
         if word.endswith(".") and len(word) > 5:

@@ -112,26 +112,44 @@ SELECT set_config('pg_trgm.similarity_threshold', $1::text, true)
 
 -- name: similar_claims
 -- Claims close to a stored claim ($1, whose own article's claims are left out) or to a text
--- not stored ($2, with the quantity keys api/quantities read from it: $6), best first. A
--- candidate is found in one of three ways, each through an index:
+-- not stored ($2, with the [{key, value}] of the quantities api/quantities read from it: $6),
+-- best first. A candidate is found in one of three ways, each through an index:
 -- - it names the same numbers (claims_match_numbers_idx), scored by the trigram similarity of
 --   the normalised texts;
 -- - it counts the same thing (a quantity key in common, such as "killed" for "Tote", "getötet"
---   and "killed": claims_quantity_keys_idx), scored by the similarity of the texts with their
---   numbers left out, so that "164 Tote" finds "genau 150 Tote" and the two can be compared;
+--   and "killed") with a value near one of the claim's: the 50 nearest above and the 50
+--   nearest below per thing (claim_quantity_values_key_idx, at most three things), scored by the
+--   similarity of the texts with their numbers left out, so that "164 Tote" finds "genau 150
+--   Tote" and the two can be compared; bounded, however many claims count the same thing;
 -- - for a text naming no number, its trigrams among the claims naming none (claims_match_text_idx).
 -- A claim found more than one way keeps its best score.
 -- $3 language filter (as in claim_filters), $4 least score, $5 limit.
 -- Returns no row when $1 names no claim; else the documents, in the same order each match's
 -- {score}, and the stored claim's [quantities, quote_quantities] (null for a text).
 WITH target AS (
-    SELECT c.article_id, c.match_text, c.match_numbers, claim_match_words(c.text) AS match_words,
-           claim_quantity_keys(c.quantities, c.quote_quantities) AS keys,
+    SELECT c.article_id, c.match_text, c.match_numbers, c.match_words,
+           claim_quantity_anchors(c.quantities, c.quote_quantities) AS anchors,
            json_build_array(c.quantities, c.quote_quantities) AS quantities
     FROM claims c WHERE c.id = $1
     UNION ALL
-    SELECT NULL, claim_match_text($2), claim_match_numbers($2), claim_match_words($2), $6::text[], NULL
+    SELECT NULL, claim_match_text($2), claim_match_numbers($2), claim_match_words($2), $6::jsonb, NULL
     WHERE $2::text IS NOT NULL
+),
+near AS (
+    SELECT DISTINCT n.claim_id AS id
+    FROM target t
+    CROSS JOIN LATERAL (
+        SELECT e.a ->> 'key' AS key, (e.a ->> 'value')::float8 AS value
+        FROM jsonb_array_elements(t.anchors) AS e(a)
+        LIMIT 3
+    ) a
+    CROSS JOIN LATERAL (
+        (SELECT v.claim_id FROM claim_quantity_values v
+         WHERE v.key = a.key AND v.value >= a.value ORDER BY v.value LIMIT 50)
+        UNION ALL
+        (SELECT v.claim_id FROM claim_quantity_values v
+         WHERE v.key = a.key AND v.value < a.value ORDER BY v.value DESC LIMIT 50)
+    ) n
 ),
 candidates AS (
     SELECT c.id, c.article_id, c.language, similarity(c.match_text, t.match_text)::float8 AS score,
@@ -140,11 +158,11 @@ candidates AS (
     JOIN claims c ON c.match_numbers = t.match_numbers
     WHERE t.match_numbers <> '{}'
     UNION ALL
-    SELECT c.id, c.article_id, c.language, similarity(claim_match_words(c.text), t.match_words)::float8,
+    SELECT c.id, c.article_id, c.language, similarity(c.match_words, t.match_words)::float8,
            t.article_id
     FROM target t
-    JOIN claims c ON claim_quantity_keys(c.quantities, c.quote_quantities) && t.keys
-    WHERE t.keys <> '{}'
+    CROSS JOIN near
+    JOIN claims c ON c.id = near.id
     UNION ALL
     SELECT c.id, c.article_id, c.language, similarity(c.match_text, t.match_text)::float8,
            t.article_id

@@ -182,10 +182,10 @@ async def similar(
     """Claims of other articles close to a stored claim, or close to a text not stored, each with
     whether its numbers agree with the claim's (api/quantities); ``agreement`` keeps one kind."""
     own: Sequence[Comparable] | None = None
-    keys: list[str] = []
+    anchors: list[dict[str, Any]] = []
     if text is not None:
-        own = quantities.extract(text, language)
-        keys = sorted({q.key for q in own if q.key})
+        read = quantities.extract(text, language)
+        own, anchors = read, [{"key": q.key, "value": q.value} for q in read if q.key]
     async with conn.transaction(readonly=True):
         await conn.execute("SET LOCAL jit = off")
         await conn.execute(Q["set_similarity_threshold"], str(threshold))
@@ -196,7 +196,7 @@ async def similar(
             language,
             threshold,
             AGREEMENT_POOL if agreement else limit,
-            keys,
+            anchors,
         )
     if row is None:
         raise NotFound(f"claim {claim_id} does not exist")

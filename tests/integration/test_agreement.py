@@ -47,6 +47,13 @@ async def test_a_claim_stores_its_quantities_and_a_patch_reads_them_again(
     assert claim["quote"][in_quote["span"]["start"] : in_quote["span"]["end"]] == "über 150 Tote"
     assert (await client.get(f"/v1/claims/{claim['id']}")).json()["quantities"] == claim["quantities"]
 
+    async def indexed() -> set[tuple[str, float]]:
+        rows = await db.fetch("SELECT key, value FROM claim_quantity_values WHERE claim_id = $1", claim["id"])
+        return {(r["key"], r["value"]) for r in rows}
+
+    # What /similar looks claims up by: each thing counted with its value, text and quote.
+    assert await indexed() == {("killed", 164.0), ("killed", 150.0)}
+
     patched = await client.patch(
         f"/v1/claims/{claim['id']}", json={"text": "Zwischen 150 und 200 Menschen starben."}
     )
@@ -62,6 +69,10 @@ async def test_a_claim_stores_its_quantities_and_a_patch_reads_them_again(
         "SELECT quantities::text, quote_quantities::text FROM claims WHERE id = $1", claim["id"]
     )
     assert '"qualifier": "range"' in row["quantities"] and '"more_than"' in row["quote_quantities"]
+    assert await indexed() == {("killed", 150.0)}
+    # A verdict changes no words: the index rows stay as they are.
+    await client.post(f"/v1/claims/{claim['id']}/verifications", json={"status": "in_review"})
+    assert await indexed() == {("killed", 150.0)}
 
 
 async def test_164_agrees_with_over_150_and_contradicts_exactly_150(client: httpx.AsyncClient) -> None:

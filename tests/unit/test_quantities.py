@@ -134,3 +134,8 @@ def test_an_integer_past_what_json_holds_exactly_stays_a_float() -> None:
     found = only("Es starben 99999999999999999999 Menschen.", "de")
     assert found["value"] == 1e20 and isinstance(found["value"], float)
     assert only(f"Es starben {MAX_INTEGER} Menschen.", "de")["value"] == MAX_INTEGER
+
+
+def test_what_is_counted_stays_within_the_sentence() -> None:
+    [q] = extract("The count was 1,234. There were more.", "en")
+    assert (q.unit, q.key) == (None, None)
