@@ -260,6 +260,23 @@ def sample_ids(url: str, articles: int, claims: int, workdir: Path) -> tuple[Pat
     return asyncio.run(_sample(url, articles, claims, workdir))
 
 
+def backend_pids(url: str) -> list[int]:
+    """The server processes of the connections to this database (a pool's), this one's aside."""
+
+    async def work() -> list[int]:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            return [int(r["pid"]) for r in rows]
+        finally:
+            await conn.close()
+
+    return asyncio.run(work())
+
+
 def count(url: str, kind: str) -> int:
     async def work() -> int:
         conn = await asyncpg.connect(asyncpg_dsn(url))

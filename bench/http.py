@@ -82,6 +82,10 @@ class Server:
         # uvicorn's workers are spawned by multiprocessing, beside its resource tracker.
         return [pid for pid in pids if b"spawn_main" in _cmdline(pid)]
 
+    def worker_cpu(self) -> dict[int, float]:
+        """Each worker's CPU time so far, in seconds."""
+        return cpu_seconds(self.worker_pids())
+
     def worker_rss_mb(self) -> list[float]:
         """Each worker's resident memory (VmRSS), in MB."""
         sizes = []
@@ -91,6 +95,19 @@ class Server:
                     if line.startswith("VmRSS:"):
                         sizes.append(round(int(line.split()[1]) / 1024, 1))
         return sizes
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU time (user and system) each process has used so far; gone processes are left out."""
+    used = {}
+    for pid in pids:
+        with suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return used
 
 
 @contextmanager

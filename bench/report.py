@@ -25,6 +25,10 @@ def combine(measurements: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     requests = sum(m["requests"] for m in measurements)
     seconds = sum(m["seconds"] for m in measurements)
+    cpu = {}
+    for key in ("worker_cpu_ms", "database_cpu_ms"):
+        if requests and all(key in m for m in measurements):
+            cpu[key] = round(sum(m[key] * m["requests"] for m in measurements) / requests, 4)
     return {
         "requests": requests,
         "seconds": round(seconds, 2),
@@ -34,6 +38,7 @@ def combine(measurements: list[dict[str, Any]]) -> dict[str, Any] | None:
         "errors": sum(m["errors"] for m in measurements),
         "runs": len(measurements),
         "per_second_each": [m["per_second"] for m in measurements],
+        **cpu,
     }
 
 
@@ -127,6 +132,11 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             "off": off,
             "cost_percent": round(100 * (1 - on["per_second"] / off["per_second"]), 1),
         }
+        if "worker_cpu_ms" in on and "worker_cpu_ms" in off:
+            # The access line's own cost, in a worker's CPU time per request.
+            access_log["worker_cpu_us_per_request"] = round(
+                1000 * (on["worker_cpu_ms"] - off["worker_cpu_ms"]), 1
+            )
     memory: dict[str, Any] = {}
     for server in results["servers"]:
         if server["claims"] == size and server.get("worker_rss_mb"):
@@ -290,6 +300,12 @@ def _x(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _cpu(m: dict[str, Any]) -> str:
+    if "worker_cpu_ms" not in m:
+        return "-"
+    return f"workers {m['worker_cpu_ms']:.3f} + database {m.get('database_cpu_ms', 0):.3f}"
+
+
 def _side(m: dict[str, Any] | None, rate_width: int = 9) -> str:
     if m is None:
         return f" {'-':>{rate_width}} {'-':>7} {'-':>7}"
@@ -336,6 +352,7 @@ def table(results: dict[str, Any]) -> str:
                 )
             )
             lines.append(f"{'  each round, req/s':<47} | {each}")
+            lines.append(f"{'  CPU ms per request':<47} | {_cpu(entry['before'])} → {_cpu(entry['after'])}")
     entry = summary["access_log"]
     if entry is not None:
         lines.append("")
@@ -350,6 +367,12 @@ def table(results: dict[str, Any]) -> str:
             f"{a:.0f} vs {b:.0f}" for a, b in zip(on["per_second_each"], off["per_second_each"], strict=False)
         )
         lines.append(f"  each round, on vs off req/s: {each}")
+        lines.append(f"  CPU ms per request: on {_cpu(on)}; off {_cpu(off)}")
+        if "worker_cpu_us_per_request" in entry:
+            lines.append(
+                f"  the access line costs {entry['worker_cpu_us_per_request']:.1f} µs"
+                " of a worker's CPU per request"
+            )
     for server, entry in summary["memory"].items():
         sizes = "; ".join(", ".join(f"{mb:.0f}" for mb in each) for each in entry["worker_rss_mb"])
         lines.append(f"worker memory ({server}, {entry['workers']} workers), VmRSS MB at each stop: {sizes}")

@@ -260,10 +260,24 @@ class Bench:
         if args.warmup:
             load(args.warmup)
         load_at_start = _load()
+        # CPU time per request, of the workers and of the database's processes serving their
+        # pool: less moved by other work on the machine than the throughput.
+        workers = server.worker_cpu()
+        backends = http.cpu_seconds(database.backend_pids(target.database_url))
         measured = load(args.duration)
+        api = measured.as_dict()
+        if measured.requests:
+            workers_after = server.worker_cpu()
+            backends_after = http.cpu_seconds(database.backend_pids(target.database_url))
+            used = sum(t - workers.get(pid, 0.0) for pid, t in workers_after.items())
+            api["worker_cpu_ms"] = round(1000 * used / measured.requests, 4)
+            # A backend the pool opened during the run used all of its time in the run.
+            used = sum(t - backends.get(pid, 0.0) for pid, t in backends_after.items())
+            api["database_cpu_ms"] = round(1000 * used / measured.requests, 4)
         _say(
             f"  {measured.per_second:.0f}/s p50 {measured.p50_ms:.2f} ms p99 {measured.p99_ms:.2f} ms,"
-            f" {measured.errors} errors (load {load_at_start:.2f})"
+            f" {measured.errors} errors; CPU per request: workers {api.get('worker_cpu_ms', 0):.3f} ms,"
+            f" database {api.get('database_cpu_ms', 0):.3f} ms (load {load_at_start:.2f})"
         )
         self.runs.append(
             {
@@ -272,7 +286,7 @@ class Bench:
                 "connections": connections,
                 "server": target.label,
                 "round": round_,
-                "api": measured.as_dict(),
+                "api": api,
                 "load": [round(load_at_start, 2), round(_load(), 2)],
             }
         )
