@@ -120,6 +120,7 @@ class Claim(msgspec.Struct, kw_only=True, frozen=True):
     created_at: datetime
     updated_at: datetime
     sources: list[ClaimSource]
-    # The quantities of the text, and those of the quote (spans within the quote).
-    quantities: list[Quantity] = msgspec.field(default_factory=list)
-    quote_quantities: list[Quantity] = msgspec.field(default_factory=list)
+    # The quantities of the text, and those of the quote (spans within the quote). Required, not
+    # defaulted: ClaimHit omits fields equal to their defaults, and [] must still be shown.
+    quantities: list[Quantity]
+    quote_quantities: list[Quantity]

@@ -167,3 +167,15 @@ async def test_a_claim_naming_a_number_no_double_holds_is_stored(
     assert stored == 1
     listed = await client.get(f"/v1/articles/{article['id']}/claims")
     assert listed.status_code == 200 and [c["id"] for c in listed.json()["items"]] == [claim["id"]]
+
+
+async def test_every_listing_shows_quantities_even_when_there_are_none(client: httpx.AsyncClient) -> None:
+    article = await create_article(client, body=BODY, title="Kasachstan")
+    claim = await create_claim(
+        client, article["id"], text="Es gab Proteste in Kasachstan.", quote="Nach Angaben der Behörden"
+    )
+    assert (claim["quantities"], claim["quote_quantities"]) == ([], [])
+    page = await client.get("/v1/claims", params={"article_id": article["id"]})
+    assert page.status_code == 200, page.text
+    [listed] = page.json()["items"]
+    assert (listed["quantities"], listed["quote_quantities"]) == ([], [])
