@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.conftest import create_key
 from tests.integration import test_review as review
 from tests.integration.helpers import create_article
 
-# The browser, server, key and tab fixtures of test_review.py, shared.
+# The browser, server and tab fixtures of test_review.py, shared; the key is this module's own,
+# since key names are unique and both modules run against one database.
+KEY_NAME = "review-desk-candidates"
 browser = review.browser
 review_server = review.review_server
-review_key = review.review_key
 http = review.http
 tab = review.tab
 keyed_tab = review.keyed_tab
@@ -24,6 +27,11 @@ Tab = review.Tab
 ARTIFACTS = review.ARTIFACTS
 
 DEAD = "Mindestens 164 Tote bei Protesten in Kasachstan"
+
+
+@pytest.fixture(scope="module")
+async def review_key(database_url: str) -> str:
+    return await create_key(database_url, KEY_NAME, ["read", "write", "verify"])
 
 
 async def test_switch_on_candidates_and_make_one_a_claim_in_two_clicks(
@@ -66,7 +74,7 @@ async def test_switch_on_candidates_and_make_one_a_claim_in_two_clicks(
 
     claims = (await http.get(f"/v1/articles/{article['id']}/claims")).json()["items"]
     assert [(c["quote"], c["span"], c["text"]) for c in claims] == [(DEAD, wanted["span"], DEAD)]
-    assert claims[0]["created_by"] == "review-desk"
+    assert claims[0]["created_by"] == KEY_NAME
     await expect(page.locator("#claim-detail")).to_have_attribute("data-claim", claims[0]["id"])
 
     ARTIFACTS.mkdir(exist_ok=True)
