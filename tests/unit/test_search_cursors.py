@@ -113,13 +113,17 @@ def _claim(**extra: object) -> dict[str, object]:
         "created_at": "2026-11-27T10:00:00Z",
         "updated_at": "2026-11-27T10:00:00Z",
         "sources": [],
+        "quantities": [],
+        "quote_quantities": [],
         **extra,
     }
 
 
 def test_a_claim_carries_search_only_when_it_is_a_hit() -> None:
     plain = msgspec.json.decode(msgspec.json.encode(_claim()), type=ClaimHit)
-    assert "search" not in msgspec.json.decode(msgspec.json.encode(plain))
+    shown = msgspec.json.decode(msgspec.json.encode(plain))
+    assert "search" not in shown
+    assert shown["quantities"] == [] and shown["quote_quantities"] == []  # required, so never omitted
     hit = msgspec.structs.replace(plain, search=SearchHit(rank=0.5, snippet="<mark>164</mark> Tote"))
     assert msgspec.json.decode(msgspec.json.encode(hit))["search"] == {
         "rank": 0.5,
