@@ -105,10 +105,11 @@ class Claim(msgspec.Struct, kw_only=True, frozen=True):
     selector: Selector
     anchor_status: AnchorStatus
     # The article revision the span refers to: the one in which the claim was last placed.
-    revision: int = 1
+    # No defaults here: GET /v1/claims lists ClaimHit, which omits fields equal to theirs.
+    revision: int
     language: str
     claimant: str | None
-    claimant_type: ClaimantType | None = None
+    claimant_type: ClaimantType | None
     claim_date: date | None
     tags: list[str]
     status: Status

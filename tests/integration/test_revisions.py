@@ -100,6 +100,8 @@ async def test_a_correction_keeps_the_old_body_and_says_what_became_of_each_clai
     listed = (await client.get("/v1/claims", params={"anchor_status": "reworded"})).json()["items"]
     assert dead["id"] in [c["id"] for c in listed]
     assert all(c["anchor_status"] == "reworded" for c in listed)
+    # Every field is listed, those equal to a default too.
+    assert all(c["revision"] == 2 and "claimant_type" in c for c in listed)
 
     events, _ = await read_all(client, cursor, type="claim.reanchored")
     reanchored = {e["data"]["claim_id"]: e["data"] for e in events}
