@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from api.logging import configure_logging, logging_config
+from api.logging import configure_logging, logging_config, resolve_format
 
 if TYPE_CHECKING:
     import uvicorn
@@ -91,8 +91,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         # The app writes its own JSON access lines (api.logging.RequestIdMiddleware).
         access_log=False,
         # A dict rather than None: uvicorn applies it again in every worker process it spawns.
-        log_config=logging_config(settings.log_level),
-        log_level=settings.log_level.lower(),
+        log_config=logging_config(args.log_level, resolve_format(settings.log_format)),
+        log_level=args.log_level.lower(),
         proxy_headers=args.proxy_headers,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
@@ -288,17 +288,39 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def add_verbosity(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
+    """-v/--verbose on a parser; SUPPRESS (for subcommands) keeps a -v given before the command."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="log more: -v what the command does (migrations, the embedded server), -vv everything",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="claimtrack",
         description="Track the factual claims of news articles, their sources and their verification.",
-        epilog="Without DATABASE_URL, an embedded PostgreSQL is run with its data in CLAIMTRACK_DATA_DIR.",
+        epilog="Without DATABASE_URL, an embedded PostgreSQL is run with its data in CLAIMTRACK_DATA_DIR. "
+        "Logs go to stderr: lines to read on a terminal, JSON lines otherwise (CLAIMTRACK_LOG_FORMAT).",
     )
+    add_verbosity(parser, 0)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in COMMANDS.items():
         subparser = subcommands.add_parser(name, help=command.help, description=command.help)
+        add_verbosity(subparser)  # -v after the command name too
         command.add_arguments(subparser)
     return parser
+
+
+def log_level(command: str, verbose: int, settings: Settings) -> str:
+    """The server logs at CLAIMTRACK_LOG_LEVEL (DEBUG with -v); the other commands, which print
+    what they did themselves, only log warnings unless -v (INFO) or -vv (DEBUG)."""
+    if command == "serve":
+        return "DEBUG" if verbose else settings.log_level
+    return {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -310,7 +332,8 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    args.log_level = log_level(args.command, args.verbose, settings)
+    configure_logging(args.log_level, settings.log_format)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return COMMANDS[args.command].run(args, settings)

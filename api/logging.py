@@ -1,7 +1,9 @@
-"""JSON-lines logging and the request id every log line of a request carries.
+"""Logging (JSON lines, or lines a person reads) and the request id every log line of a request carries.
 
-One JSON object per line on stderr: ``ts`` (RFC 3339, UTC), ``level``, ``logger``, ``msg``,
-``request_id`` while a request is being served, and any ``extra={...}`` fields.
+JSON: one object per line on stderr: ``ts`` (RFC 3339, UTC), ``level``, ``logger``, ``msg``,
+``request_id`` while a request is being served, and any ``extra={...}`` fields. Text, the
+default when stderr is a terminal (``CLAIMTRACK_LOG_FORMAT=auto``): the same fields on one
+line, ``10:00:00 INFO claimtrack: message (key=value)``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -52,9 +55,7 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id is not None:
             entry["request_id"] = request_id
-        for key, value in record.__dict__.items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
-                entry[key] = value
+        entry.update(_extras(record))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -62,14 +63,64 @@ class JsonFormatter(logging.Formatter):
         return _encoder.encode(entry).decode()
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """A ``dictConfig`` for the whole process; uvicorn applies it again in each worker."""
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and not k.startswith("_")}
+
+
+class TextFormatter(logging.Formatter):
+    """One line a person reads: local time, level, logger, message, then request id and extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = (
+            f"{time.strftime('%H:%M:%S', time.localtime(record.created))} "
+            f"{record.levelname:<7} {record.name}: {record.getMessage()}"
+        )
+        fields = _extras(record)
+        request_id = request_id_var.get()
+        if request_id is not None:
+            fields = {"request_id": request_id, **fields}
+        if fields:
+            line += " (" + ", ".join(f"{key}={value}" for key, value in fields.items()) + ")"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
+class _AlembicBoilerplate(logging.Filter):
+    """Alembic says which dialect it uses and that DDL is transactional before every run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        preamble = str(record.msg).startswith(("Context impl ", "Will assume "))
+        return not (preamble and record.name.startswith("alembic"))
+
+
+def resolve_format(fmt: str) -> str:
+    """``auto`` becomes ``text`` when stderr is a terminal and ``json`` otherwise."""
+    if fmt == "auto":
+        return "text" if sys.stderr.isatty() else "json"
+    return fmt
+
+
+def logging_config(level: str, fmt: str = "json") -> dict[str, Any]:
+    """A ``dictConfig`` for the whole process; uvicorn applies it again in each worker.
+
+    ``fmt`` is ``json``, ``text`` or ``auto`` (see ``resolve_format``).
+    """
+    formatter = {"()": TextFormatter} if resolve_format(fmt) == "text" else {"()": JsonFormatter}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
+        "formatters": {"main": formatter},
+        "filters": {"alembic_boilerplate": {"()": _AlembicBoilerplate}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "main",
+                "filters": ["alembic_boilerplate"],
+                "stream": "ext://sys.stderr",
+            }
         },
         "root": {"level": level.upper(), "handlers": ["stderr"]},
         "loggers": {
@@ -86,8 +137,8 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str) -> None:
-    logging.config.dictConfig(logging_config(level))
+def configure_logging(level: str, fmt: str = "auto") -> None:
+    logging.config.dictConfig(logging_config(level, fmt))
 
 
 def _request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:

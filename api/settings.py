@@ -33,6 +33,13 @@ def _float(name: str, default: float) -> float:
         raise SystemExit(f"setting {name} must be a number, got {raw!r}") from exc
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower() or "auto"
+    if value not in ("auto", "json", "text"):
+        raise SystemExit(f"setting CLAIMTRACK_LOG_FORMAT must be auto, json or text, got {raw!r}")
+    return value
+
+
 def _list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -55,6 +62,8 @@ class Settings:
     connect_timeout: float = 5.0
     statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
+    # "auto": lines a person reads on a terminal, JSON lines otherwise; or "json", "text".
+    log_format: str = "auto"
     access_log: bool = True
     cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
     # Claims matched across articles score at least this (pg_trgm similarity of the normalised
@@ -139,6 +148,7 @@ class Settings:
             connect_timeout=_float("CLAIMTRACK_CONNECT_TIMEOUT", 5.0),
             statement_timeout_ms=_int("CLAIMTRACK_STATEMENT_TIMEOUT_MS", 10_000),
             log_level=os.environ.get("CLAIMTRACK_LOG_LEVEL", "INFO").upper(),
+            log_format=_log_format(os.environ.get("CLAIMTRACK_LOG_FORMAT", "auto")),
             access_log=os.environ.get("CLAIMTRACK_ACCESS_LOG", "1") not in ("0", "false", "no"),
             cors_allow_origins=_list("CLAIMTRACK_CORS_ALLOW_ORIGINS"),
             similarity_threshold=_float("CLAIMTRACK_SIMILARITY_THRESHOLD", 0.3),

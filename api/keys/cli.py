@@ -18,19 +18,30 @@ LOCAL_ADMIN = "local-admin"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from api.cli import add_verbosity
+
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a key and print its token (last line)")
     create.add_argument("--name", required=True, help="the key's name, recorded as the actor of its changes")
-    create.add_argument(
+    scopes = create.add_mutually_exclusive_group(required=True)
+    scopes.add_argument(
         "--scope",
         action="append",
-        required=True,
         choices=service.ALL_SCOPES,
-        help="a scope to grant; repeat for several",
+        help="a scope to grant; repeat for several (admin alone manages keys and webhooks, it reads nothing)",
     )
-    actions.add_parser("list", help="list keys (never their tokens)")
+    scopes.add_argument(
+        "--all-scopes",
+        action="store_const",
+        const=list(service.ALL_SCOPES),
+        dest="scope",
+        help="every scope: " + ", ".join(service.ALL_SCOPES) + " (a first key, to make the others with)",
+    )
+    listing = actions.add_parser("list", help="list keys (never their tokens)")
     revoke = actions.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")
+    for action in (create, listing, revoke):
+        add_verbosity(action)
 
 
 async def _with_connection(url: str, work: Any) -> Any:
