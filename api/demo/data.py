@@ -7,12 +7,16 @@ article of that day) gives the government's figure, the later report of its with
 "technical error" refutes it — two documents, since a claim links each source once.
 Titles and excerpts are given only where the source's own words were read; ``None`` elsewhere,
 and no publication times, which the list does not give.
+
+The article is dated 8 January 2022 (it quotes the CSTO's post of that day and says the Armenian
+troops landed "am Samstag", the 8th). Where it was published is not known, so it has no ``url``
+and no ``outlet``: the seed list names documents about its claims, none of which is the article.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from schemas.claims import ClaimantType
@@ -23,6 +27,8 @@ EXTERNAL_ID = "demo/kasachstan-ovks-2022-01-08"
 TITLE = "Kasachstan-Krise: Armenische Truppen treffen in Kasachstan ein"
 LANGUAGE = "de"
 ARTICLE_DATE = date(2022, 1, 8)
+# The day is known, the hour is not: noon UTC is 8 January in every time zone from UTC-11 to UTC+11.
+PUBLISHED_AT = datetime(2022, 1, 8, 12, 0, tzinfo=UTC)
 BODY_FILE = Path(__file__).resolve().with_name("kasachstan-ovks-2022-01-08.de.txt")
 
 # The lead paragraph opens the text and is repeated after the headline "Almaty – ".

@@ -54,7 +54,11 @@ async def _insert(conn: Connection) -> Loaded:
     article = await articles.create(
         conn,
         ArticleCreate(
-            external_id=data.EXTERNAL_ID, title=data.TITLE, language=data.LANGUAGE, body=data.body()
+            external_id=data.EXTERNAL_ID,
+            title=data.TITLE,
+            language=data.LANGUAGE,
+            published_at=data.PUBLISHED_AT,
+            body=data.body(),
         ),
         ACTOR,
     )
