@@ -1,11 +1,14 @@
 """A typed Python client for the claimtrack API, blocking (``Client``) and asyncio (``AsyncClient``).
 
 Both return the msgspec Structs of ``schemas`` that the API itself uses, and raise the
-exceptions of ``client.errors`` for problem+json answers.
+exceptions of ``client.errors`` for problem+json answers. Looking something up: ``get_*``
+takes an id and raises ``NotFound`` when there is none; ``find_*`` looks by a url or an
+external id and returns ``None`` when nothing matches.
 """
 
 from client._async import AsyncClient
 from client._core import Retry
+from client._feed import AsyncEventFeed, CursorStore, EventFeed, FileCursor
 from client._sync import Client
 from client.errors import (
     ClaimtrackError,
@@ -24,14 +27,19 @@ from client.errors import (
     ServiceUnavailable,
     SpanMismatch,
     Unauthorized,
+    UrlNotAllowed,
 )
 
 __all__ = [
     "AsyncClient",
+    "AsyncEventFeed",
     "ClaimtrackError",
     "Client",
     "Conflict",
+    "CursorStore",
+    "EventFeed",
     "EvidenceRequired",
+    "FileCursor",
     "Forbidden",
     "InvalidRequest",
     "InvalidTransition",
@@ -46,4 +54,5 @@ __all__ = [
     "ServiceUnavailable",
     "SpanMismatch",
     "Unauthorized",
+    "UrlNotAllowed",
 ]

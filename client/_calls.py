@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -20,17 +22,25 @@ from client._core import (
     version_of,
     write_headers,
 )
-from schemas.articles import Article, ArticleCreate, ArticlePatch
+from schemas.articles import Article, ArticleCreate, ArticlePatch, ArticleRevision, ArticleRevisionWithBody
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
-from schemas.common import Page, Status
+from schemas.common import AnchorStatus, Page, Status
+from schemas.events import EventPage
 from schemas.imports import ArticleRecord, ImportResult
 from schemas.keys import ApiKey, CreatedKey, KeyCreate
-from schemas.sources import LinkIn, Source, SourceCreate, SourcePatch
+from schemas.search import Agreement, ClaimHit, MatchRequest, SimilarClaim
+from schemas.sources import LinkIn, Source, SourceCreate, SourceHealth, SourcePatch
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
+from schemas.webhooks import Delivery, Webhook, WebhookCreate, WebhookPatch, WebhookSecret
 
 ArticleRef = Article | UUID | str
 ClaimRef = Claim | UUID | str
 SourceRef = Source | UUID | str
+WebhookRef = Webhook | UUID | str
+
+# The rule for looking things up: ``get_*`` takes an id and raises NotFound when there is no
+# such resource; ``find_*`` looks by another identity (a url, an external_id) and returns None
+# when nothing matches, since "not there yet" is an answer there, not an error.
 
 
 # ---- articles -------------------------------------------------------------------------------
@@ -56,7 +66,7 @@ def list_articles(
 
 
 def find_article(*, url: str | None = None, external_id: str | None = None) -> Call[Article | None]:
-    """The article with this url (any spelling) or external_id, or None."""
+    """The article with this url (any spelling) or external_id; None when there is none."""
     params = query(url=url, external_id=external_id, limit=1)
     page = decode(Page[Article])
 
@@ -67,6 +77,7 @@ def find_article(*, url: str | None = None, external_id: str | None = None) -> C
 
 
 def get_article(article: ArticleRef) -> Call[Article]:
+    """One article by id; NotFound when there is none."""
     return Call("GET", f"/v1/articles/{ref(article)}", decode(Article))
 
 
@@ -79,6 +90,20 @@ def update_article(article: ArticleRef, data: ArticlePatch, *, version: int | No
 def delete_article(article: ArticleRef, *, version: int | None = None) -> Call[None]:
     headers = write_headers(version_of(article, version))
     return Call("DELETE", f"/v1/articles/{ref(article)}", no_content, headers=headers)
+
+
+def list_revisions(
+    article: ArticleRef, *, limit: int | None = None, cursor: str | None = None
+) -> Call[Page[ArticleRevision]]:
+    """Every body the article has had, newest first, with what each did to its claims."""
+    params = query(limit=limit, cursor=cursor)
+    return Call("GET", f"/v1/articles/{ref(article)}/revisions", decode(Page[ArticleRevision]), params=params)
+
+
+def get_revision(article: ArticleRef, revision: int) -> Call[ArticleRevisionWithBody]:
+    """One revision with its body (1 is the body the article was created with); NotFound for another n."""
+    path = f"/v1/articles/{ref(article)}/revisions/{int(revision)}"
+    return Call("GET", path, decode(ArticleRevisionWithBody))
 
 
 # ---- claims ---------------------------------------------------------------------------------
@@ -107,25 +132,71 @@ def list_claims(
     tag: str | None = None,
     q: str | None = None,
     updated_since: datetime | None = None,
+    created_since: datetime | None = None,
+    claimant: str | None = None,
+    outlet: str | None = None,
+    source_id: UUID | str | None = None,
+    source_url: str | None = None,
+    source_health: Sequence[SourceHealth] | None = None,
+    anchor_status: AnchorStatus | None = None,
+    sort: Literal["updated_at", "created_at"] | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-) -> Call[Page[Claim]]:
-    """Claims across all articles, most recently changed first."""
-    params = query(
-        status=status,
-        article_id=article_id,
-        language=language,
-        tag=tag,
-        q=q,
-        updated_since=updated_since,
-        limit=limit,
-        cursor=cursor,
+) -> Call[Page[ClaimHit]]:
+    """Claims across all articles, most recently changed first (``sort="created_at"``: newest
+    first); with ``q``, full-text hits best first, each with ``search`` (rank and snippet)."""
+    params: dict[str, str | list[str]] = dict(
+        query(
+            status=status,
+            article_id=article_id,
+            language=language,
+            tag=tag,
+            q=q,
+            updated_since=updated_since,
+            created_since=created_since,
+            claimant=claimant,
+            outlet=outlet,
+            source_id=source_id,
+            source_url=source_url,
+            anchor_status=anchor_status,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
     )
-    return Call("GET", "/v1/claims", decode(Page[Claim]), params=params)
+    if source_health:
+        params["source_health"] = list(source_health)
+    return Call("GET", "/v1/claims", decode(Page[ClaimHit]), params=params)
 
 
 def get_claim(claim: ClaimRef) -> Call[Claim]:
+    """One claim by id; NotFound when there is none."""
     return Call("GET", f"/v1/claims/{ref(claim)}", decode(Claim))
+
+
+def similar_claims(
+    claim: ClaimRef,
+    *,
+    language: str | None = None,
+    agreement: Agreement | None = None,
+    limit: int | None = None,
+) -> Call[Page[SimilarClaim]]:
+    """Claims of other articles that say the same, best match first, each with ``match.score``,
+    ``agreement`` of their numbers and their status and rating, so a verdict can be reused."""
+    params = query(language=language, agreement=agreement, limit=limit)
+    return Call("GET", f"/v1/claims/{ref(claim)}/similar", decode(Page[SimilarClaim]), params=params)
+
+
+def match_claim(
+    text: str, *, language: str | None = None, limit: int | None = None
+) -> Call[Page[SimilarClaim]]:
+    """Stored claims that say the same as a claim not stored yet (reads only: safe to repeat)."""
+    body = (
+        MatchRequest(text=text, language=language)
+        if limit is None
+        else MatchRequest(text=text, language=language, limit=limit)
+    )
+    return Call("POST", "/v1/claims/match", decode(Page[SimilarClaim]), body=body, idempotent=True)
 
 
 def update_claim(claim: ClaimRef, data: ClaimPatch, *, version: int | None = None) -> Call[Claim]:
@@ -202,6 +273,7 @@ def find_source(url: str) -> Call[Source | None]:
 
 
 def get_source(source: SourceRef) -> Call[Source]:
+    """One source by id; NotFound when there is none."""
     return Call("GET", f"/v1/sources/{ref(source)}", decode(Source))
 
 
@@ -236,7 +308,73 @@ def list_keys(*, limit: int | None = None, cursor: str | None = None) -> Call[Pa
 
 
 def revoke_key(name: str) -> Call[None]:
-    return Call("DELETE", f"/v1/keys/{name}", no_content)
+    """Revoke a key by name: every API process refuses it within half a second."""
+    return Call("DELETE", f"/v1/keys/{quote(name, safe='')}", no_content)
+
+
+# ---- the change feed ------------------------------------------------------------------------
+
+
+def list_events(
+    *,
+    type: Sequence[str] | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    start: Literal["now"] | None = None,
+) -> Call[EventPage]:
+    """One page of the change feed after ``cursor`` (from the beginning without one); its
+    ``next_cursor`` is never None. ``start="now"``: no events, a cursor after all so far.
+    ``type`` keeps some types: ``["claim.*", "verification.created"]``. Client.events() follows it."""
+    params: dict[str, str | list[str]] = dict(query(cursor=cursor, limit=limit, start=start))
+    if type:
+        params["type"] = list(type)
+    return Call("GET", "/v1/events", decode(EventPage), params=params)
+
+
+# ---- webhooks (admin scope) -----------------------------------------------------------------
+
+
+def create_webhook(data: WebhookCreate, *, idempotency_key: str | None = None) -> Call[WebhookSecret]:
+    """Subscribe a URL to events; the signing ``secret`` is in this answer only."""
+    headers = write_headers(None, idempotency_key)
+    return Call("POST", "/v1/webhooks", decode(WebhookSecret), body=data, headers=headers)
+
+
+def list_webhooks(*, limit: int | None = None, cursor: str | None = None) -> Call[Page[Webhook]]:
+    return Call("GET", "/v1/webhooks", decode(Page[Webhook]), params=query(limit=limit, cursor=cursor))
+
+
+def get_webhook(webhook: WebhookRef) -> Call[Webhook]:
+    """One webhook by id; NotFound when there is none."""
+    return Call("GET", f"/v1/webhooks/{ref(webhook)}", decode(Webhook))
+
+
+def update_webhook(webhook: WebhookRef, data: WebhookPatch, *, version: int | None = None) -> Call[Webhook]:
+    """Change url, event types or description; ``enabled=True`` resumes a disabled webhook."""
+    headers = write_headers(version_of(webhook, version))
+    return Call("PATCH", f"/v1/webhooks/{ref(webhook)}", decode(Webhook), body=data, headers=headers)
+
+
+def delete_webhook(webhook: WebhookRef) -> Call[None]:
+    """Delete a webhook and its deliveries."""
+    return Call("DELETE", f"/v1/webhooks/{ref(webhook)}", no_content)
+
+
+def rotate_webhook_secret(webhook: WebhookRef) -> Call[WebhookSecret]:
+    """A new signing secret; the previous one still signs until ``previous_secret_expires_at``."""
+    return Call("POST", f"/v1/webhooks/{ref(webhook)}/rotate-secret", decode(WebhookSecret))
+
+
+def list_deliveries(
+    webhook: WebhookRef,
+    *,
+    status: Literal["pending", "succeeded", "failed"] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Call[Page[Delivery]]:
+    """A webhook's deliveries, newest first, with their attempts and last error."""
+    params = query(status=status, limit=limit, cursor=cursor)
+    return Call("GET", f"/v1/webhooks/{ref(webhook)}/deliveries", decode(Page[Delivery]), params=params)
 
 
 # ---- import (admin scope) -------------------------------------------------------------------

@@ -16,6 +16,9 @@ class Endpoints:
     get_article = endpoint(calls.get_article)
     update_article = endpoint(calls.update_article)
     delete_article = endpoint(calls.delete_article)
+    list_revisions = endpoint(calls.list_revisions)
+    iter_revisions = paged(calls.list_revisions)
+    get_revision = endpoint(calls.get_revision)
 
     list_article_claims = endpoint(calls.list_article_claims)
     iter_article_claims = paged(calls.list_article_claims)
@@ -25,6 +28,8 @@ class Endpoints:
     get_claim = endpoint(calls.get_claim)
     update_claim = endpoint(calls.update_claim)
     delete_claim = endpoint(calls.delete_claim)
+    similar_claims = endpoint(calls.similar_claims)
+    match_claim = endpoint(calls.match_claim)
 
     submit_verification = endpoint(calls.submit_verification)
     list_verifications = endpoint(calls.list_verifications)
@@ -46,5 +51,17 @@ class Endpoints:
     list_keys = endpoint(calls.list_keys)
     iter_keys = paged(calls.list_keys)
     revoke_key = endpoint(calls.revoke_key)
+
+    list_events = endpoint(calls.list_events)
+
+    create_webhook = endpoint(calls.create_webhook)
+    list_webhooks = endpoint(calls.list_webhooks)
+    iter_webhooks = paged(calls.list_webhooks)
+    get_webhook = endpoint(calls.get_webhook)
+    update_webhook = endpoint(calls.update_webhook)
+    delete_webhook = endpoint(calls.delete_webhook)
+    rotate_webhook_secret = endpoint(calls.rotate_webhook_secret)
+    list_deliveries = endpoint(calls.list_deliveries)
+    iter_deliveries = paged(calls.list_deliveries)
 
     import_articles = endpoint(calls.import_articles)

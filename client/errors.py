@@ -94,6 +94,11 @@ class SpanMismatch(RuleBroken):
     """422 span-mismatch: body[start:end] is not the quote."""
 
 
+class UrlNotAllowed(RuleBroken):
+    """422 url-not-allowed: a url with a user name or password, or a webhook aimed at a loopback,
+    private or link-local address."""
+
+
 class _RetryAfter(ClaimtrackError):
     @property
     def retry_after(self) -> float | None:
@@ -114,6 +119,7 @@ _BY_TYPE: dict[str, type[ClaimtrackError]] = {
     "/problems/quote-not-found": QuoteNotFound,
     "/problems/quote-ambiguous": QuoteAmbiguous,
     "/problems/span-mismatch": SpanMismatch,
+    "/problems/url-not-allowed": UrlNotAllowed,
 }
 _BY_STATUS: dict[int, type[ClaimtrackError]] = {
     400: InvalidRequest,
