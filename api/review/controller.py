@@ -1,9 +1,10 @@
 """The review pages at /review/: static HTML, JS and CSS, public; their data calls need a key.
 
-One page serves both the article list (/review/) and an article (/review/articles/{id}); the
-script reads the path. Every response under /review carries a strict Content-Security-Policy
-(scripts and styles only from files served here, no inline code), so a claim or a source title
-holding markup can never run as script even if it slipped past the page's text-only rendering.
+One page serves the article list (/review/), an article (/review/articles/{id}) and the desk's
+queue of claims waiting for a look (/review/queue); the script reads the path. Every response
+under /review carries a strict Content-Security-Policy (scripts and styles only from files
+served here, no inline code), so a claim or a source title holding markup can never run as
+script even if it slipped past the page's text-only rendering.
 """
 
 from __future__ import annotations
@@ -80,6 +81,12 @@ def review_article(article_id: FromPath[str]) -> Response[bytes]:
     return _page()
 
 
+@get("/queue", name="review-queue", sync_to_thread=False)
+def review_queue() -> Response[bytes]:
+    """Claims across articles by status, waiting longest first; the filters are in the query."""
+    return _page()
+
+
 def review_router() -> Router:
     """Everything under /review: the pages and their assets at /review/static/<file>."""
     assets = create_static_files_router(
@@ -91,7 +98,7 @@ def review_router() -> Router:
     )
     return Router(
         path="/review",
-        route_handlers=[review_index, review_article, assets],
+        route_handlers=[review_index, review_article, review_queue, assets],
         opt={"public": True},
         include_in_schema=False,
         middleware=[security_headers],

@@ -51,8 +51,9 @@ def review_server(database_url: str) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-async def review_key(database_url: str) -> str:
-    return await create_key(database_url, "review-desk", ["read", "write", "verify"])
+async def review_key(review_desk_key: str) -> str:
+    # One key for the session (conftest.py): the modules reusing these fixtures share it.
+    return review_desk_key
 
 
 @pytest.fixture(scope="module")

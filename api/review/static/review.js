@@ -165,7 +165,7 @@ async function api(method, path, options = {}) {
 function askForKey(reason) {
   sessionStorage.removeItem(KEY_STORAGE);
   stopLive();
-  for (const id of ["list-view", "article-view"]) $(id).hidden = true;
+  for (const id of ["list-view", "article-view", "queue-view"]) $(id).hidden = true;
   $("forget-key").hidden = true;
   $("key-view").hidden = false;
   if (reason) say(reason, "error");
@@ -204,13 +204,12 @@ async function loadArticles() {
   const page = await api("GET", `/v1/articles?${query}`);
   const list = $("article-list");
   for (const article of page.items) {
-    const meta = [article.outlet, languageName(article.language),
-      formatTime(article.published_at || article.created_at)]
-      .filter(Boolean).join(" · ");
-    list.append(el("li", {},
+    const item = el("li", { dataset: { article: article.id } },
       el("a", { href: `/review/articles/${encodeURIComponent(article.id)}`, dir: "auto",
         lang: article.language, text: article.title }),
-      el("div", { className: "small", text: meta })));
+      el("div", { className: "small", text: articleListMeta(article) }));
+    list.append(item);
+    showArticleCounts(item, article);
   }
   if (!list.children.length) list.append(el("li", { text: "No articles yet: `claimtrack demo` loads one." }));
   articleCursor = page.next_cursor;
@@ -248,6 +247,7 @@ async function showArticle(articleId) {
   view.claims = page.items;
   renderClaims();
   startLive(articleId);
+  await afterArticleShown();
 }
 
 function setArticle(article) {
@@ -258,12 +258,13 @@ function setArticle(article) {
   title.textContent = article.title;
   title.lang = article.language;
   const meta = $("article-meta");
-  meta.replaceChildren(...[article.outlet, languageName(article.language), formatTime(article.published_at)]
+  meta.replaceChildren(...[article.outlet, languageName(article.language), formatDate(article.published_at)]
     .filter(Boolean).map((part, i) => (i ? ` · ${part}` : part)));
   if (article.url) {
     meta.append(" · ", el("a", { href: article.url, rel: "noopener noreferrer", text: "original" }));
   }
   $("article-text").lang = article.language;
+  revisionsChanged();
 }
 
 // Everything that shows claims, drawn again from view.claims; focus and selection survive.
@@ -327,6 +328,7 @@ function renderText() {
     covering.forEach((s, depth) => {
       const layer = depth === 0 ? mark : el("span");
       layer.classList.add("layer", `st-${s.claim.status}`);
+      if (s.claim.anchor_status === "reworded") layer.classList.add("is-reworded");
       layer.dataset.claim = s.claim.id;
       if (s.claim.id === view.selected) layer.classList.add("is-selected");
       if (depth > 0) holder.append(layer);
@@ -364,6 +366,7 @@ function claimButton(claim, number) {
   },
   el("span", { className: "num", text: `${number}` }), chip(claim.status),
   claim.anchor_status === "orphaned" ? el("span", { className: "orphan", text: " not found in the text" }) : null,
+  claim.anchor_status === "reworded" ? el("span", { className: "orphan reworded", text: " words changed" }) : null,
   el("span", { className: "claim-text", dir: "auto", lang: claim.language, text: claim.text }),
   el("span", { className: "quote", dir: "auto", lang: view.article.language, text: `“${claim.quote}”` }),
   el("span", { className: "small", text: facts }));
@@ -418,13 +421,15 @@ function renderDetail() {
   $("detail-info").replaceChildren(list);
 
   const sources = $("detail-sources");
-  sources.replaceChildren(...claim.sources.map((link) => el("li", {},
+  sources.replaceChildren(...claim.sources.map((link) => el("li", { dataset: { source: link.source.id } },
     el("span", { className: `relation ${link.relation}`, text: link.relation }),
     el("a", { href: link.source.url, rel: "noopener noreferrer", dir: "auto",
       text: link.source.title || link.source.url }),
     link.source.publisher ? el("span", { className: "small", text: ` — ${link.source.publisher}` }) : null,
-    link.excerpt ? el("span", { className: "excerpt", dir: "auto", text: `“${link.excerpt}”` }) : null)));
+    link.excerpt ? el("span", { className: "excerpt", dir: "auto", text: `“${link.excerpt}”` }) : null,
+    unlinkButton(claim, link))));
   if (!claim.sources.length) sources.append(el("li", { className: "small", text: "No sources yet." }));
+  renderClaimActions(claim);
 }
 
 // The history is fetched when a claim is selected and whenever its version changes.
@@ -446,7 +451,8 @@ async function renderHistory(force) {
   }
   if (historyFor !== token) return; // another claim was selected meanwhile
   const titles = new Map(claim.sources.map((l) => [l.source.id, l.source.title || l.source.url]));
-  box.replaceChildren(...page.items.map((entry) => el("li", {},
+  historyArrived(claim, page.items);
+  box.replaceChildren(...page.items.map((entry) => entry.kind === "reworded" ? rewordedEntry(entry) : el("li", {},
     el("span", { className: "small", text: `${formatTime(entry.created_at)} · ${entry.actor || "no key"} · ` }),
     `${statusLabel(entry.previous_status)} → `, chip(entry.status),
     entry.note ? el("span", { className: "excerpt", dir: "auto", text: entry.note }) : null,
@@ -510,6 +516,7 @@ function readSelection() {
 }
 
 function offerNewClaim() {
+  if (placeFromSelection()) return;
   const picked = readSelection();
   if (!picked) return;
   view.selection = picked;
@@ -751,6 +758,7 @@ function startLive(articleId) {
     setArticle(article);
     view.claims = []; // the text may have changed: draw everything again
     applyClaims(claims, false);
+    if (!claims.length) renderClaims();
     say("The article was changed; its text and claims have been reloaded.");
   });
 }
@@ -777,10 +785,12 @@ function watchArticleClaims(articleId, onClaims) {
   let last = null;
   const concerns = (event) =>
     event.data && (event.data.article_id === articleId || (event.type.startsWith("article.") && event.data.id === articleId));
-  async function reload() {
+  // An article event (a new body that moved no claim, a new title) reloads even when the
+  // claims look the same.
+  async function reload(articleChanged = false) {
     const page = await api("GET", `/v1/articles/${encodeURIComponent(articleId)}/claims`);
     const now = signature(page.items);
-    if (now !== last) {
+    if (now !== last || articleChanged) {
       last = now;
       await onClaims(page.items);
     }
@@ -794,15 +804,18 @@ function watchArticleClaims(articleId, onClaims) {
           await reload(); // anything changed before the cursor was taken
         }
         let relevant = false;
+        let articleChanged = false;
         for (;;) {
           const query = `cursor=${encodeURIComponent(cursor)}&type=claim.*&type=article.*&limit=500`;
           const page = await api("GET", `/v1/events?${query}`);
           cursor = page.next_cursor;
           relevant = relevant || page.items.some(concerns);
+          articleChanged = articleChanged
+            || page.items.some((e) => e.type.startsWith("article.") && e.data && e.data.id === articleId);
           if (page.items.length < 500) break;
         }
         setLiveState(true);
-        if (relevant) await reload();
+        if (relevant) await reload(articleChanged);
       } catch (err) {
         if (err.status === 401) return;
         setLiveState(false);
@@ -862,6 +875,7 @@ async function route() {
   const match = /^\/review\/articles\/([^/]+)\/?$/.exec(window.location.pathname);
   try {
     if (match) await showArticle(decodeURIComponent(match[1]));
+    else if (/^\/review\/queue\/?$/.test(window.location.pathname)) await showQueue();
     else await showList();
   } catch (err) {
     if (err.status !== 401) say(describeProblem(err), "error");
@@ -871,5 +885,6 @@ async function route() {
 document.addEventListener("DOMContentLoaded", () => {
   setUpKey();
   setUpArticleView();
+  setUpDesk();
   route();
 });
