@@ -98,7 +98,9 @@ async def fetch(client: httpx.AsyncClient, url: str, settings: Settings) -> Fetc
         result.failure, result.error, result.permanent = "unresolvable", str(exc), exc.permanent
     except (TimeoutError, httpx.TimeoutException) as exc:
         result.failure, result.error = "timeout", f"timed out ({type(exc).__name__})"
-    except (httpx.HTTPError, httpx.InvalidURL, zlib.error) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, zlib.error) as exc:
+        # UnicodeError: a host name IDNA 2003 took (the stored URL) or a redirect named that
+        # IDNA 2008, which the HTTP client speaks, refuses ("xn--jba" is "¬").
         result.failure, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result

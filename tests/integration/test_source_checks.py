@@ -492,6 +492,23 @@ async def test_a_redirect_to_another_scheme_is_refused(http: httpx.AsyncClient, 
     assert "file" in result["check"]["error"]
 
 
+async def test_a_host_name_the_http_client_refuses_fails_the_check_not_the_request(
+    http: httpx.AsyncClient, pages: Pages
+) -> None:
+    # "¬" is a letter to IDNA 2003, so the url is stored as xn--jba.example, but not to IDNA
+    # 2008, which the HTTP client speaks: building the request raised, and checking was a 500.
+    stored = await new_source(http, f"http://\u00ac.example/{token()}")
+    assert stored["url"].startswith("http://xn--jba.example/")
+    result = await check(http, stored["id"])
+    assert result["check"]["outcome"] == "failed"
+    assert "U+00AC" in result["check"]["error"]
+    # A redirect is the remote side's to name.
+    source = await new_source(http, pages.redirect(f"/idna/{token()}", "http://xn--jba.example/weiter"))
+    result = await check(http, source["id"])
+    assert result["check"]["outcome"] == "failed"
+    assert "U+00AC" in result["check"]["error"]
+
+
 # ---- the scheduled checker ------------------------------------------------------------------
 
 
