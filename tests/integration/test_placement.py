@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import BODY, assert_problem, claim_row, create_article, create_claim
+from helpers import BODY, article_with_claim, assert_problem, claim_row, create_article, create_claim
 
 LEAD = "Seit Tagen treffen auf Bitten"
 
@@ -307,3 +307,42 @@ async def test_a_span_that_splits_a_character_is_a_span_mismatch_saying_why(
     response = await client.patch(f"/v1/claims/{claim['id']}", json={"span": span})
     assert_problem(response, 422, "span-mismatch")
     assert (await claim_row(db, claim["id"]))["quote"] == "Markt"
+
+
+async def test_the_database_refuses_a_span_that_does_not_hold_its_quote(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    """The rule holds in PostgreSQL too (deferred constraint triggers), whichever way a row is
+    written: a claim alone, a body alone, or an article and its claims in one transaction."""
+    article, claim = await article_with_claim(client, quote="Straßenbahn")
+    start = BODY.index("Straßenbahn")
+
+    async def refused(*statements: tuple[str, tuple[Any, ...]]) -> None:
+        with pytest.raises(asyncpg.CheckViolationError, match="quote"):
+            async with db.transaction():
+                for sql, args in statements:
+                    await db.execute(sql, *args)
+
+    await refused(("UPDATE claims SET span_start = span_start + 1 WHERE id = $1", (claim["id"],)))
+    await refused(("UPDATE articles SET body = 'Etwas ganz anderes' WHERE id = $1", (article["id"],)))
+    other = uuid.uuid4()
+    await refused(
+        ("INSERT INTO articles (id, title, language, body) VALUES ($1, 't', 'de', 'Ein Text')", (other,)),
+        (
+            "INSERT INTO claims (article_id, text, quote, span_start, span_end, language)"
+            " VALUES ($1, 't', 'Text', 0, 4, 'de')",
+            (other,),
+        ),
+    )
+    # A new body with the claim placed again in the same transaction is fine.
+    async with db.transaction():
+        await db.execute("UPDATE articles SET body = 'Vorweg. ' || body WHERE id = $1", article["id"])
+        await db.execute(
+            "UPDATE claims SET span_start = $2, span_end = $3 WHERE id = $1",
+            claim["id"],
+            start + 8,
+            start + 8 + len("Straßenbahn"),
+        )
+    assert await db.fetchval("SELECT span_start FROM claims WHERE id = $1", claim["id"]) == start + 8
+    # Written behind the API's back (no revision recorded): not left for other tests to export.
+    await db.execute("DELETE FROM articles WHERE id = $1", article["id"])
