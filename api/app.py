@@ -15,7 +15,6 @@ from litestar import Litestar, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
 from litestar.response import Response
 from litestar.types import Scope
 
@@ -235,6 +234,3 @@ def create_app(settings: Settings | None = None) -> Litestar:
         MetricsMiddleware(ConsistencyMiddleware(app.asgi_handler, app.state)), access_log=settings.access_log
     )
     return app
-
-
-__all__ = ["OpenAPIConfig", "create_app"]

@@ -39,10 +39,9 @@ SELECT t.id, $1, t.text, t.quote, t.span_start, t.span_end, t.prefix, t.suffix, 
        t.claimant, t.claimant_type, t.claim_date, coalesce(t.tags, '{}'), t.review_url, $3, $3, $4,
        t.quantities, t.quote_quantities
 FROM jsonb_to_recordset($2::jsonb) AS t(
-    id uuid, ord integer, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
+    id uuid, text text, quote text, span_start integer, span_end integer, prefix text, suffix text,
     language text, claimant text, claimant_type text, claim_date date, tags text[], review_url text, quantities jsonb,
     quote_quantities jsonb)
-ORDER BY t.ord
 RETURNING id
 
 -- name: claim_for_update

@@ -14,7 +14,6 @@ RATINGS: dict[str, tuple[int | None, str]] = {
     "false": (1, "False"),
     "unverifiable": (None, "Unverifiable"),
 }
-BEST, WORST = 5, 1
 
 # Which link relations a status rests on; statuses not listed need none.
 REQUIRED_RELATIONS: dict[str, tuple[str, ...]] = {

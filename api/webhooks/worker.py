@@ -53,7 +53,7 @@ def _body(row: Any) -> bytes:
     return msgspec.json.encode(event)
 
 
-async def _send(http: httpx.AsyncClient, row: Any, settings: Settings) -> tuple[int | None, str | None]:
+async def _send(http: httpx.AsyncClient, row: Any) -> tuple[int | None, str | None]:
     body = _body(row)
     in_force = [row["secret"]]
     if (
@@ -85,7 +85,7 @@ async def deliver_due(pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Set
         rows = await conn.fetch(Q["due_deliveries"], settings.webhook_batch_size)
         if not rows:
             return 0
-        outcomes = await asyncio.gather(*(_send(http, row, settings) for row in rows))
+        outcomes = await asyncio.gather(*(_send(http, row) for row in rows))
         for row, (status, error) in zip(rows, outcomes, strict=True):
             if error is None:
                 await conn.execute(Q["delivery_succeeded"], row["id"], status)

@@ -333,7 +333,7 @@ async def send_through(
     backend, spy = pinned(answers, allow)
     client._transport._pool._network_backend = backend  # type: ignore[attr-defined]
     async with client:
-        status, error = await worker._send(client, delivery(url), Settings())
+        status, error = await worker._send(client, delivery(url))
     return status, error, spy
 
 
