@@ -77,6 +77,9 @@ class KeyCache:
         if generation != self.generation or not self.listening:
             return
         if len(self._entries) > 10_000:
+            # A bound, not an eviction policy: the entries are a few hundred bytes each and a
+            # flood of guessed tokens must not grow the process. Emptied all at once, the keys
+            # in use cost one lookup each again; nothing has to be kept in order per request.
             self._entries.clear()
         # Unknown tokens are remembered briefly so that guessing costs no database work.
         self._entries[digest] = (caller, time.monotonic() + (self.ttl if caller else min(self.ttl, 5.0)))

@@ -73,6 +73,8 @@ class Fetched:
 async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, int, bool]:
     """(body, bytes read from the wire, truncated): at most ``cap`` bytes of the page."""
     encoding = response.headers.get("content-encoding", "").strip().lower()
+    # wbits 47 = 32 + 15: zlib reads the gzip or zlib header itself and takes the largest window,
+    # so one inflater serves gzip and deflate (a zlib stream in HTTP, RFC 9110 8.4.1.2) alike.
     inflater = zlib.decompressobj(wbits=47) if encoding in ("gzip", "x-gzip", "deflate") else None
     body = bytearray()
     read = 0
