@@ -6,7 +6,9 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request
@@ -24,9 +26,12 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # The paging parameters every list endpoint takes.
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page, at most 500")]
-Cursor = Annotated[
+CursorParam = Annotated[
     str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
 ]
+# A cursor carries a keyset: the sort values of the last item of the page before. Most listings
+# page by a time (created, added, checked) and the id that breaks its ties.
+TimeKeyset = tuple[datetime, UUID]
 
 
 @dataclass(frozen=True, slots=True)

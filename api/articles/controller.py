@@ -14,8 +14,9 @@ from api.body import StrictBody
 from api.db import Connection
 from api.http import (
     DEFAULT_LIMIT,
-    Cursor,
+    CursorParam,
     Limit,
+    TimeKeyset,
     actor_of,
     decode_cursor,
     etag,
@@ -62,9 +63,9 @@ class ArticleController(Controller):
             str | None, QueryParameter(min_length=1, max_length=200, pattern=NO_NUL)
         ] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[Article]:
-        return await service.list_page(db, url, external_id, decode_cursor(cursor, service.Cursor), limit)
+        return await service.list_page(db, url, external_id, decode_cursor(cursor, TimeKeyset), limit)
 
     @get(
         "/{article_id:str}",
@@ -133,7 +134,7 @@ class ArticleController(Controller):
         article_id: FromPath[UUID],
         db: NamedDependency[Connection],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[ArticleRevision]:
         return await service.revisions(db, article_id, decode_cursor(cursor, tuple[int]), limit)
 

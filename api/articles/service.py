@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +18,6 @@ from schemas.articles import Article, ArticleCreate, ArticlePatch, ArticleRevisi
 from schemas.common import Page
 
 Q = load_queries(__file__)
-Cursor = tuple[datetime, UUID]
 
 _FIELDS = ("url", "external_id", "title", "language", "outlet", "published_at", "body")
 

@@ -16,7 +16,7 @@ from api.db import Connection
 from api.http import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    Cursor,
+    CursorParam,
     Limit,
     actor_of,
     decode_cursor,
@@ -50,13 +50,11 @@ class ClaimController(Controller):
         article_id: FromPath[UUID],
         db: NamedDependency[Connection],
         limit: Annotated[int | None, QueryParameter(ge=1, le=MAX_LIMIT)] = None,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Response[Page[Claim]]:
         if limit is None and cursor is None:
             return Response(await service.all_of_article(db, article_id), media_type=MediaType.JSON)  # type: ignore[arg-type]
-        page = await service.of_article(
-            db, article_id, decode_cursor(cursor, service.ArticleClaimsCursor), limit
-        )
+        page = await service.of_article(db, article_id, decode_cursor(cursor, service.TextOrderKeyset), limit)
         return Response(page)
 
     @post(
@@ -140,7 +138,7 @@ class ClaimController(Controller):
         ] = None,
         sort: FromQuery[Literal["updated_at", "created_at"] | None] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[ClaimHit]:
         filters = search.ClaimFilters(
             status=status,
@@ -243,7 +241,7 @@ class ClaimController(Controller):
         db: NamedDependency[Connection],
         actor: Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=NO_NUL)] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[Verification]:
         return await service.history(db, claim_id, actor, decode_cursor(cursor, tuple[int]), limit)
 

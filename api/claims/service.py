@@ -29,7 +29,8 @@ _claims = msgspec.json.Decoder(list[Claim])
 _verification = msgspec.json.Decoder(Verification)
 _verifications = msgspec.json.Decoder(list[Verification])
 
-ArticleClaimsCursor = tuple[bool, int, int, UUID]
+# The claims of an article page by their text order: (orphaned, span start, span end, id).
+TextOrderKeyset = tuple[bool, int, int, UUID]
 
 
 # ---- placing quotes -------------------------------------------------------------------------

@@ -59,4 +59,4 @@ class EventController(Controller):
                 raise InvalidRequest(
                     "unknown event type", errors=[("/type", f"{value!r} is not an event type")]
                 )
-        return await service.page(db, decode_cursor(cursor, service.Cursor), type, limit)
+        return await service.page(db, decode_cursor(cursor, service.Keyset), type, limit)

@@ -12,7 +12,7 @@ from api.http import encode_cursor
 from schemas.events import Event, EventPage
 
 START = ("0", 0)
-Cursor = tuple[str, int]
+Keyset = tuple[str, int]
 
 
 # Greater than any sequence number: a cursor (txid, LAST_SEQ) is past every event of txid.
@@ -26,7 +26,7 @@ async def now(conn: Connection) -> EventPage:
     return EventPage(items=[], next_cursor=encode_cursor([str(horizon - 1), LAST_SEQ]))
 
 
-async def page(conn: Connection, cursor: Cursor | None, types: list[str] | None, limit: int) -> EventPage:
+async def page(conn: Connection, cursor: Keyset | None, types: list[str] | None, limit: int) -> EventPage:
     txid, seq = cursor or START
     horizon = await conn.fetchval(Q["horizon"])
     rows = await conn.fetch(Q["feed"], txid, seq, types, limit, horizon)

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.body import StrictBody
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, Cursor, Limit, actor_of, decode_cursor, problems
+from api.http import DEFAULT_LIMIT, CursorParam, Limit, actor_of, decode_cursor, problems
 from api.keys import service
 from schemas.common import Page
 from schemas.keys import ApiKey, CreatedKey, KeyCreate
@@ -44,7 +44,7 @@ class KeyController(Controller):
         responses=problems(400, 401, 403),
     )
     async def list_keys(
-        self, db: NamedDependency[Connection], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self, db: NamedDependency[Connection], limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
     ) -> Page[ApiKey]:
         after = decode_cursor(cursor, tuple[str])
         return await service.list_page(db, after[0] if after else None, limit)

@@ -43,7 +43,7 @@ def statement(listing: str, joined: tuple[str, ...] = ()) -> str:
 
 Order = Literal["updated_at", "created_at"]
 # A cursor names the order it belongs to, so one from another order is refused, not misread.
-Cursor = tuple[Literal["updated_at", "created_at", "rank"], datetime | float, UUID]
+Keyset = tuple[Literal["updated_at", "created_at", "rank"], datetime | float, UUID]
 
 _hits = msgspec.json.Decoder(list[ClaimHit])
 _claims = msgspec.json.Decoder(list[Claim])
@@ -93,7 +93,7 @@ class ClaimFilters(msgspec.Struct, kw_only=True, frozen=True):
 
 def after(cursor: str | None, order: str) -> tuple[Any, UUID | None]:
     """The keyset position a cursor of this order names, (None, None) on the first page."""
-    decoded = decode_cursor(cursor, Cursor)
+    decoded = decode_cursor(cursor, Keyset)
     if decoded is None:
         return None, None
     kind, value, claim_id = decoded

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, Cursor, Limit, actor_of, decode_cursor, etag, problems
+from api.http import DEFAULT_LIMIT, CursorParam, Limit, TimeKeyset, actor_of, decode_cursor, etag, problems
 from api.sourcecheck import service
 from schemas.common import Page
 from schemas.sourcechecks import SourceCheck, SourceCheckResult
@@ -56,6 +56,6 @@ class SourceCheckController(Controller):
         source_id: FromPath[UUID],
         db: NamedDependency[Connection],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[SourceCheck]:
-        return await service.history(db, source_id, decode_cursor(cursor, service.Cursor), limit)
+        return await service.history(db, source_id, decode_cursor(cursor, TimeKeyset), limit)

@@ -21,7 +21,6 @@ source's version and emits ``source.updated`` and ``source.health_changed``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -43,8 +42,6 @@ Q = load_queries(__file__)
 
 _check = msgspec.json.Decoder(SourceCheck)
 _checks = msgspec.json.Decoder(list[SourceCheck])
-
-Cursor = tuple[datetime, UUID]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ from api.body import StrictBody
 from api.db import Connection
 from api.http import (
     DEFAULT_LIMIT,
-    Cursor,
+    CursorParam,
     Limit,
+    TimeKeyset,
     actor_of,
     decode_cursor,
     etag,
@@ -64,9 +65,9 @@ class SourceController(Controller):
         db: NamedDependency[Connection],
         url: Annotated[str | None, QueryParameter(max_length=2048, pattern=NO_NUL)] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[Source]:
-        return await service.list_page(db, url, decode_cursor(cursor, service.Cursor), limit)
+        return await service.list_page(db, url, decode_cursor(cursor, TimeKeyset), limit)
 
     @get(
         "/{source_id:str}",
@@ -120,6 +121,6 @@ class SourceController(Controller):
         source_id: FromPath[UUID],
         db: NamedDependency[Connection],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[Claim]:
-        return await service.citing_claims(db, source_id, decode_cursor(cursor, service.Cursor), limit)
+        return await service.citing_claims(db, source_id, decode_cursor(cursor, TimeKeyset), limit)

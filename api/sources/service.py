@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -153,6 +152,3 @@ async def citing_claims(conn: Connection, source_id: UUID, cursor: Any, limit: i
         return [added.isoformat(), str(claim.id)]
 
     return make_page(items, limit, key)
-
-
-Cursor = tuple[datetime, UUID]

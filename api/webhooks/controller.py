@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -11,12 +10,20 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.body import StrictBody
 from api.db import Connection
-from api.http import DEFAULT_LIMIT, Cursor, Limit, actor_of, decode_cursor, if_match, problems
+from api.http import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    Limit,
+    TimeKeyset,
+    actor_of,
+    decode_cursor,
+    if_match,
+    problems,
+)
 from api.webhooks import service
 from schemas.common import Page
 from schemas.webhooks import Delivery, Webhook, WebhookCreate, WebhookPatch, WebhookSecret
 
-PageCursor = tuple[datetime, UUID]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -50,9 +57,9 @@ class WebhookController(Controller):
 
     @get("/", operation_id="listWebhooks", summary="List webhooks", responses=problems(400, 401, 403))
     async def list_webhooks(
-        self, db: NamedDependency[Connection], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self, db: NamedDependency[Connection], limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
     ) -> Page[Webhook]:
-        return await service.list_page(db, decode_cursor(cursor, PageCursor), limit)
+        return await service.list_page(db, decode_cursor(cursor, TimeKeyset), limit)
 
     @get(
         "/{webhook_id:str}",
@@ -121,6 +128,6 @@ class WebhookController(Controller):
         db: NamedDependency[Connection],
         status: Annotated[Literal["pending", "succeeded", "failed"] | None, QueryParameter()] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: CursorParam = None,
     ) -> Page[Delivery]:
-        return await service.deliveries(db, webhook_id, status, decode_cursor(cursor, PageCursor), limit)
+        return await service.deliveries(db, webhook_id, status, decode_cursor(cursor, TimeKeyset), limit)
