@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request
-from litestar.params import QueryParameter
+from litestar.params import ParameterKwarg, QueryParameter
 
 from api.errors import InvalidRequest, PreconditionFailed
 
@@ -29,6 +29,16 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per
 CursorParam = Annotated[
     str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
 ]
+_CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern", "description")
+
+
+def query_parameter(alias: Any) -> ParameterKwarg:
+    """The constraints and description of a schemas alias (``Annotated[..., msgspec.Meta(...)]``)
+    for a query parameter: a value taken in a body and in a query string is defined once."""
+    meta = next(m for m in alias.__metadata__ if isinstance(m, msgspec.Meta))
+    return QueryParameter(**{n: getattr(meta, n) for n in _CONSTRAINTS if getattr(meta, n) is not None})
+
+
 # A cursor carries a keyset: the sort values of the last item of the page before. Most listings
 # page by a time (created, added, checked) and the id that breaks its ties.
 TimeKeyset = tuple[datetime, UUID]

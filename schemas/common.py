@@ -52,12 +52,14 @@ def url_problem(text: str) -> str:
     return "must not contain spaces or control characters"
 
 
+# A BCP 47 language tag as far as this API checks one: a primary tag and its subtags.
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 Language = Annotated[
     str,
     Meta(
         min_length=2,
         max_length=35,
-        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        pattern=LANGUAGE_PATTERN,
         description="A BCP 47 language tag, e.g. de, en, ru, pt-BR.",
     ),
 ]

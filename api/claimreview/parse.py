@@ -30,10 +30,10 @@ from urllib.parse import urlsplit
 
 from api.errors import InvalidRequest
 from api.urls import CredentialsInURL, InvalidURL, normalise_url
-from schemas.common import MAX_DEPTH, MAX_INTEGER
+from schemas.common import LANGUAGE_PATTERN, MAX_DEPTH, MAX_INTEGER
 from schemas.sources import Appearance, ClaimAsReviewed, Party, PublishedRating, PublishedReview
 
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 MAX_ERRORS = 50
 TEXT_LIMITS = {
     "claim_reviewed": 5_000,

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import scopes_of
 from api.body import StrictBody
@@ -24,14 +23,10 @@ from api.http import (
     if_match,
     problems,
 )
-from api.search import service as search
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
-from schemas.common import NO_NUL, AnchorStatus, Page, Status
-from schemas.search import ClaimHit
-from schemas.sources import LinkIn, SourceHealth
+from schemas.common import NO_NUL, Page
+from schemas.sources import LinkIn
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
-
-QueryText = Annotated[str | None, QueryParameter(min_length=1, max_length=500, pattern=NO_NUL)]
 
 
 class ClaimController(Controller):
@@ -76,85 +71,6 @@ class ClaimController(Controller):
         return Response(
             claim, status_code=201, headers={**etag(claim.version), "Location": f"/v1/claims/{claim.id}"}
         )
-
-    @get(
-        "/claims",
-        operation_id="listClaims",
-        summary="Query claims across all articles: filters, full-text search, newest first or best hit first",
-        description="Without `q`, most recently changed first (`sort=created_at`: most recently created "
-        'first). With `q` (web-search syntax: "a phrase", `or`, `-word`), hits stemmed by each '
-        "claim's language (German, English, Russian; others unstemmed), best first, each with "
-        "`search: {rank, snippet}`; `sort` is not allowed with `q`. Filters combine with AND.",
-        responses=problems(400, 401, 403),
-    )
-    async def list_claims(
-        self,
-        db: NamedDependency[Connection],
-        status: FromQuery[Status | None] = None,
-        article_id: FromQuery[UUID | None] = None,
-        language: Annotated[
-            str | None,
-            QueryParameter(
-                max_length=35,
-                pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
-                description="A BCP 47 tag; a primary tag such as de also finds de-AT",
-            ),
-        ] = None,
-        tag: QueryText = None,
-        q: QueryText = None,
-        updated_since: FromQuery[datetime | None] = None,
-        created_since: FromQuery[datetime | None] = None,
-        source_id: FromQuery[UUID | None] = None,
-        source_url: Annotated[
-            str | None,
-            QueryParameter(
-                max_length=2048, pattern=NO_NUL, description="Claims citing the source with this url"
-            ),
-        ] = None,
-        outlet: Annotated[
-            str | None,
-            QueryParameter(
-                min_length=1, max_length=500, pattern=NO_NUL, description="The article's outlet, any case"
-            ),
-        ] = None,
-        claimant: Annotated[
-            str | None,
-            QueryParameter(min_length=1, max_length=500, pattern=NO_NUL, description="Any case"),
-        ] = None,
-        source_health: Annotated[
-            list[SourceHealth] | None,
-            QueryParameter(
-                description="Claims citing a source in this health (dead, changed, ...); repeatable"
-            ),
-        ] = None,
-        anchor_status: Annotated[
-            AnchorStatus | None,
-            QueryParameter(
-                description=(
-                    "Where the claim stands in its article's current body: reworded claims were "
-                    "placed approximately after an edit and wait for a desk's look"
-                )
-            ),
-        ] = None,
-        sort: FromQuery[Literal["updated_at", "created_at"] | None] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        cursor: CursorParam = None,
-    ) -> Page[ClaimHit]:
-        filters = search.ClaimFilters(
-            status=status,
-            article_id=article_id,
-            language=language,
-            tag=tag,
-            updated_since=updated_since,
-            created_since=created_since,
-            claimant=claimant,
-            source_id=source_id,
-            source_url=source_url,
-            outlet=outlet,
-            source_health=tuple(source_health) if source_health else None,
-            anchor_status=anchor_status,
-        )
-        return await search.find_claims(db, filters, q, sort, cursor, limit)
 
     @get(
         "/claims/{claim_id:str}",

@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 from api.db import Connection
 from api.errors import InvalidRequest
 from api.events import service
-from api.http import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, problems
+from api.http import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, problems
 from schemas.events import EventPage
 
 EventType = Annotated[
@@ -45,8 +45,8 @@ class EventController(Controller):
         self,
         db: NamedDependency[Connection],
         type: EventType = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: CursorParam = None,
         start: Annotated[
             Literal["now"] | None,
             QueryParameter(description="start=now: no events, a next_cursor after all there are so far"),

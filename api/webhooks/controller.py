@@ -17,6 +17,7 @@ from api.http import (
     TimeKeyset,
     actor_of,
     decode_cursor,
+    etag,
     if_match,
     problems,
 )
@@ -50,8 +51,8 @@ class WebhookController(Controller):
         created = await service.create(db, data, actor_of(request), state.settings.outbound_networks)
         headers = {
             **NO_STORE,
+            **etag(created.webhook.version),
             "Location": f"/v1/webhooks/{created.webhook.id}",
-            "ETag": f'"{created.webhook.version}"',
         }
         return Response(created, status_code=201, headers=headers)
 
@@ -71,7 +72,7 @@ class WebhookController(Controller):
         self, webhook_id: FromPath[UUID], db: NamedDependency[Connection]
     ) -> Response[Webhook]:
         webhook = await service.get(db, webhook_id)
-        return Response(webhook, headers={"ETag": f'"{webhook.version}"'})
+        return Response(webhook, headers=etag(webhook.version))
 
     @patch(
         "/{webhook_id:str}",
@@ -92,7 +93,7 @@ class WebhookController(Controller):
         webhook = await service.update(
             db, webhook_id, data, if_match(request), state.settings.outbound_networks
         )
-        return Response(webhook, headers={"ETag": f'"{webhook.version}"'})
+        return Response(webhook, headers=etag(webhook.version))
 
     @delete(
         "/{webhook_id:str}",
