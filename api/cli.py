@@ -2,14 +2,14 @@
 
 Each subcommand is one entry of ``COMMANDS``: its help text, a function adding its arguments
 to the parser, and a function running it that returns the exit status. A command needing the
-database calls ``ensure_database``, which starts the embedded PostgreSQL when DATABASE_URL is
-empty; import heavy modules inside the ``run`` function so ``claimtrack --help`` stays quick.
+database calls ``api.embedded.ensure_database``, which starts the embedded PostgreSQL when
+DATABASE_URL is empty; import heavy modules inside the ``run`` function so ``claimtrack --help``
+stays quick.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from api.logging import configure_logging, logging_config, resolve_format
+from api.embedded import ensure_database
+from api.logging import add_verbosity, configure_logging, logging_config, resolve_format
+from api.settings import Settings
 
 if TYPE_CHECKING:
     import uvicorn
-from api.settings import Settings
-
-logger = logging.getLogger("claimtrack")
 
 # Seconds uvicorn lets in-flight requests finish after SIGTERM before it closes connections.
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -35,27 +34,6 @@ class Command:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, Settings], int]
-
-
-def ensure_database(settings: Settings) -> str:
-    """The database URL to use; without DATABASE_URL, the embedded server's, exported for child processes.
-
-    The embedded server is stopped when this process exits, so uvicorn's worker processes find
-    DATABASE_URL already set and leave the server to their parent.
-    """
-    if settings.database_url:
-        # Migrations and keys go to the primary itself, not through PgBouncer (docs/operations.md).
-        return settings.direct_database_url
-    from api.embedded import ensure_embedded_database
-
-    url = ensure_embedded_database(settings.data_dir)
-    logger.info(
-        "embedded PostgreSQL running, its data is in %s",
-        (settings.data_dir / "pgdata").resolve(),
-        extra={"data_dir": str(settings.data_dir.resolve())},
-    )
-    os.environ["DATABASE_URL"] = url
-    return url
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -286,17 +264,6 @@ COMMANDS: dict[str, Command] = {
         demo,
     ),
 }
-
-
-def add_verbosity(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
-    """-v/--verbose on a parser; SUPPRESS (for subcommands) keeps a -v given before the command."""
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=default,
-        help="log more: -v what the command does (migrations, the embedded server), -vv everything",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

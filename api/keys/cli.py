@@ -10,7 +10,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from api.embedded import ensure_database
 from api.keys import service
+from api.logging import add_verbosity
 from api.settings import Settings, asyncpg_dsn
 from schemas.keys import KeyCreate
 
@@ -18,8 +20,6 @@ LOCAL_ADMIN = "local-admin"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from api.cli import add_verbosity
-
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a key and print its token (last line)")
     create.add_argument("--name", required=True, help="the key's name, recorded as the actor of its changes")
@@ -53,7 +53,6 @@ async def _with_connection(url: str, work: Any) -> Any:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from api.cli import ensure_database
     from api.errors import ApplicationError
     from api.migrate import upgrade
 
