@@ -9,6 +9,8 @@ the limits a strict body keeps by its Structs' shape, MAX_DEPTH and MAX_INTEGER,
 
 Litestar also reads any body as JSON whatever its Content-Type; ``MediaTypeMiddleware``
 answers 415 for a JSON endpoint's body in another media type.
+
+``given`` tells which fields a PATCH body sets.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ from api.errors import InvalidRequest, UnsupportedMediaType, errors_from_msgspec
 from schemas.common import MAX_DEPTH, MAX_INTEGER
 
 T = TypeVar("T")
+
+
+def given(patch: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body sets, null included: those it does not leave UNSET. A PATCH
+    writes them over the stored row (``{**row, **given(patch)}``) once they are normalised."""
+    return {
+        name: value
+        for name in patch.__struct_fields__
+        if (value := getattr(patch, name)) is not msgspec.UNSET
+    }
 
 
 def _plain(body: bytes) -> Any:

@@ -14,7 +14,8 @@ import msgspec
 from litestar import Request
 from litestar.params import ParameterKwarg, QueryParameter
 
-from api.errors import InvalidRequest, PreconditionFailed
+from api.db import Connection
+from api.errors import InvalidRequest, NotFound, PreconditionFailed
 
 # One element of the If-Match list and the comma after it: an entity tag, weak or strong, or a
 # bare version number as people type it by hand; empty elements are allowed (RFC 9110 5.6.1).
@@ -98,6 +99,17 @@ def check_version(expected: IfMatch | None, current: int) -> None:
     else:
         detail = f"the resource is at version {current}; If-Match names no version"
     raise PreconditionFailed(detail, current_version=current)
+
+
+async def locked(conn: Connection, query: str, key: UUID, expected: IfMatch | None, what: str) -> Any:
+    """The row ``query`` locks for a change (``SELECT … FOR UPDATE`` by ``key``): 404 naming
+    ``what`` when there is none, 412 unless If-Match accepts its version. Call in the change's
+    transaction; the version is checked under the lock, so no other change can come between."""
+    row = await conn.fetchrow(query, key)
+    if row is None:
+        raise NotFound(f"{what} {key} does not exist")
+    check_version(expected, row["version"])
+    return row
 
 
 def etag(version: int) -> dict[str, str]:

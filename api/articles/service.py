@@ -8,11 +8,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from api.body import given
 from api.claims import service as claims
 from api.db import Connection, load_queries
 from api.errors import Conflict, Forbidden, NotFound
 from api.events.outbox import Outbox
-from api.http import IfMatch, check_version, make_page
+from api.http import IfMatch, locked, make_page
 from api.urls import normalised
 from schemas.articles import Article, ArticleCreate, ArticlePatch, ArticleRevision, ArticleRevisionWithBody
 from schemas.common import Page
@@ -84,16 +85,13 @@ async def update(
     *,
     reanchor_threshold: float,
 ) -> Article:
-    given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
-    if given.get("url"):
-        given["url"] = normalised(given["url"], "/url")
+    changes = given(data)
+    if changes.get("url"):
+        changes["url"] = normalised(changes["url"], "/url")
     try:
         async with conn.transaction():
-            row = await conn.fetchrow(Q["article_for_update"], article_id)
-            if row is None:
-                raise NotFound(f"article {article_id} does not exist")
-            check_version(expected, row["version"])
-            new = {**dict(row), **given}
+            row = await locked(conn, Q["article_for_update"], article_id, expected, "article")
+            new = {**row, **changes}
             if not any(new[f] != row[f] for f in _FIELDS):
                 return _article(await conn.fetchrow(Q["article"], article_id))
             article = _article(
@@ -116,17 +114,14 @@ async def update(
             await outbox.flush(conn)
             return article
     except asyncpg.UniqueViolationError:
-        raise await _conflict(conn, given.get("url"), given.get("external_id")) from None
+        raise await _conflict(conn, changes.get("url"), changes.get("external_id")) from None
 
 
 async def delete(
     conn: Connection, article_id: UUID, expected: IfMatch | None, *, may_erase_history: bool
 ) -> None:
     async with conn.transaction():
-        row = await conn.fetchrow(Q["article_for_update"], article_id)
-        if row is None:
-            raise NotFound(f"article {article_id} does not exist")
-        check_version(expected, row["version"])
+        await locked(conn, Q["article_for_update"], article_id, expected, "article")
         if not may_erase_history and await conn.fetchval(Q["article_has_history"], article_id):
             raise Forbidden(
                 "the article's claims have a verification history; deleting it needs the verify scope too"

@@ -9,11 +9,12 @@ from uuid import UUID
 import msgspec
 
 from api import anchoring, quantities, reanchoring
+from api.body import given
 from api.claims import rules
 from api.db import Connection, load_queries
 from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
 from api.events.outbox import Outbox
-from api.http import IfMatch, check_version, make_page
+from api.http import IfMatch, locked, make_page
 from api.sources import service as sources
 from api.urls import normalised
 from schemas.articles import RevisionSummary
@@ -230,15 +231,13 @@ async def create(conn: Connection, article_id: UUID, data: ClaimCreate, actor: s
 
 
 async def _locked(conn: Connection, claim_id: UUID, expected: IfMatch | None) -> Any:
-    row = await conn.fetchrow(Q["claim_for_update"], claim_id)
-    if row is None:
-        raise NotFound(f"claim {claim_id} does not exist")
-    check_version(expected, row["version"])
-    return row
+    return await locked(conn, Q["claim_for_update"], claim_id, expected, "claim")
 
 
 # Statuses under which a claim's words may change without the verify scope: no verdict yet.
 _OPEN_STATUSES = frozenset({"unverified", "in_review"})
+# The fields of a claim PATCH that place the claim in its article's body.
+_PLACING = frozenset({"quote", "span", "prefix", "suffix"})
 
 
 async def update(
@@ -254,24 +253,21 @@ async def update(
     words or a new place for a claim with a verdict need ``may_change_verdict_subject``."""
     async with conn.transaction():
         row = await _locked(conn, claim_id, expected)
-        new = dict(row)
-        given = {n: v for n in data.__struct_fields__ if (v := getattr(data, n)) is not msgspec.UNSET}
-        for name in ("text", "claimant", "claimant_type", "language", "claim_date", "tags"):
-            if name in given:
-                new[name] = given[name]
-        if "review_url" in given:
-            url = given["review_url"]
-            new["review_url"] = normalised(url, "/review_url") if url else None
-        if {"quote", "span", "prefix", "suffix"} & given.keys():
-            # A span given is a SpanIn; null (a span removed) and UNSET are not Structs.
-            span = (data.span.start, data.span.end) if isinstance(data.span, msgspec.Struct) else None
-            quote = given.get("quote", None if span is not None else row["quote"])
+        changes = given(data)
+        if "review_url" in changes:
+            url = changes["review_url"]
+            changes["review_url"] = normalised(url, "/review_url") if url else None
+        # quote, span, prefix and suffix are not written as sent: they place the claim anew.
+        new = {**row, **{k: v for k, v in changes.items() if k not in _PLACING}}
+        if _PLACING & changes.keys():
+            span = (changes["span"].start, changes["span"].end) if "span" in changes else None
+            quote = changes.get("quote", None if span is not None else row["quote"])
             new["quote"], where = place(
-                row["body"], quote, span, given.get("prefix"), given.get("suffix"), ""
+                row["body"], quote, span, changes.get("prefix"), changes.get("suffix"), ""
             )
             new.update(span_start=where.start, span_end=where.end, prefix=where.prefix, suffix=where.suffix)
         subject = ("text", "quote", "span_start", "span_end")
-        if any(new[k] != row[k] for k in subject) or "span" in given:
+        if any(new[k] != row[k] for k in subject) or "span" in changes:
             # A desk placed or worded the claim itself: its words are where it says, in the
             # article's current body.
             new.update(anchor_status="anchored", revision=row["article_revision"])

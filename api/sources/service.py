@@ -8,10 +8,11 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from api.body import given
 from api.db import Connection, load_queries
 from api.errors import Conflict, NotFound
 from api.events.outbox import Outbox
-from api.http import IfMatch, check_version, make_page
+from api.http import IfMatch, locked, make_page
 from api.urls import normalised
 from schemas.claims import Claim
 from schemas.common import Page
@@ -83,23 +84,15 @@ async def update(
 ) -> Source:
     try:
         async with conn.transaction():
-            row = await conn.fetchrow(Q["source_for_update"], source_id)
-            if row is None:
-                raise NotFound(f"source {source_id} does not exist")
-            check_version(expected, row["version"])
-            current = dict(row)
-            changes: dict[str, Any] = {
-                name: value
-                for name in data.__struct_fields__
-                if (value := getattr(data, name)) is not msgspec.UNSET
-            }
+            row = await locked(conn, Q["source_for_update"], source_id, expected, "source")
+            changes = given(data)
             if "url" in changes:
                 changes["url"] = normalised(changes["url"], "/url")
             if changes.get("archived_url"):
                 changes["archived_url"] = normalised(changes["archived_url"], "/archived_url")
-            if all(current[k] == v for k, v in changes.items()):
+            if all(row[k] == v for k, v in changes.items()):
                 return await get(conn, source_id)
-            merged = {**current, **changes}
+            merged = {**row, **changes}
             await conn.execute(
                 Q["update_source"],
                 source_id,
@@ -125,10 +118,7 @@ async def update(
 async def delete(conn: Connection, source_id: UUID, expected: IfMatch | None) -> None:
     try:
         async with conn.transaction():
-            row = await conn.fetchrow(Q["source_for_update"], source_id)
-            if row is None:
-                raise NotFound(f"source {source_id} does not exist")
-            check_version(expected, row["version"])
+            await locked(conn, Q["source_for_update"], source_id, expected, "source")
             await conn.execute(Q["delete_source"], source_id)
             outbox = Outbox()
             outbox.add("source.deleted", source_id, {"id": source_id})

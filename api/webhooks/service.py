@@ -15,9 +15,10 @@ from uuid import UUID
 
 import msgspec
 
+from api.body import given
 from api.db import Connection, load_queries
 from api.errors import NotFound
-from api.http import IfMatch, check_version, make_page
+from api.http import IfMatch, locked, make_page
 from api.outbound.addresses import BlockedAddress, IPNetwork, check_host
 from api.urls import normalised, not_allowed
 from api.webhooks.signing import new_secret
@@ -73,17 +74,12 @@ async def update(
     expected: IfMatch | None,
     allow: Iterable[IPNetwork],
 ) -> Webhook:
-    url = _url(data.url, allow) if data.url is not msgspec.UNSET else msgspec.UNSET
+    changes = given(data)
+    if "url" in changes:
+        changes["url"] = _url(changes["url"], allow)
     async with conn.transaction():
-        row = await conn.fetchrow(Q["webhook_for_update"], webhook_id)
-        if row is None:
-            raise NotFound(f"webhook {webhook_id} does not exist")
-        check_version(expected, row["version"])
-        new = dict(row)
-        for name in data.__struct_fields__:
-            value = url if name == "url" else getattr(data, name)
-            if value is not msgspec.UNSET:
-                new[name] = value
+        row = await locked(conn, Q["webhook_for_update"], webhook_id, expected, "webhook")
+        new = {**row, **changes}
         if new != dict(row):
             await conn.execute(
                 Q["update_webhook"],
