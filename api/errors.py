@@ -69,6 +69,13 @@ class PreconditionFailed(ApplicationError):
     status, problem, title = 412, "precondition-failed", "Precondition failed"
 
 
+class PayloadTooLarge(ApplicationError):
+    status, problem, title = 413, "payload-too-large", "Payload too large"
+
+    def __init__(self, detail: str = "the request body is larger than the server accepts") -> None:
+        super().__init__(detail)
+
+
 class UnsupportedMediaType(ApplicationError):
     status, problem, title = 415, "unsupported-media-type", "Unsupported media type"
 
@@ -93,6 +100,19 @@ class ServiceUnavailable(ApplicationError):
 
     def __init__(self, detail: str = "the database is not reachable; try again shortly") -> None:
         super().__init__(detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+def problem_of(exc: ApplicationError) -> Problem:
+    """The problem+json body of an error, for answers sent outside the handlers below (a
+    middleware's) and for problems reported inside a 200 (one per record of a batch)."""
+    return Problem(
+        type=f"/problems/{exc.problem}",
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        errors=exc.errors,
+        **exc.extra,
+    )
 
 
 def problem_response(
@@ -213,7 +233,7 @@ def _from_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Proble
     problem = _HTTP_PROBLEMS.get(status, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else ""
     if status == 413:
-        detail = "the request body is larger than the server accepts"
+        detail = PayloadTooLarge().detail
     headers = dict(exc.headers or {})
     return problem_response(status, problem, problem.replace("-", " ").capitalize(), detail, headers=headers)
 

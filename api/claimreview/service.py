@@ -32,7 +32,7 @@ import msgspec
 from api.claimreview import parse
 from api.claimreview.labels import label
 from api.db import Connection, load_queries
-from api.errors import ApplicationError, InvalidRequest, NotFound, RuleBroken
+from api.errors import ApplicationError, InvalidRequest, NotFound, RuleBroken, problem_of
 from api.events.outbox import Outbox
 from api.search import service as search
 from api.settings import Settings
@@ -449,13 +449,7 @@ def _failure(item: parse.Item) -> Problem:
         )
     else:
         error = not_allowed("a review's url is not allowed", item.refused)
-    return Problem(
-        type=f"/problems/{error.problem}",
-        title=error.title,
-        status=error.status,
-        detail=error.detail,
-        errors=error.errors,
-    )
+    return problem_of(error)
 
 
 def _refuse_all(items: list[parse.Item]) -> None:

@@ -25,9 +25,18 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import authorize, key_id_of
 from api.db import load_queries
-from api.errors import PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS
+from api.errors import (
+    PROBLEM_MEDIA_TYPE,
+    RETRY_AFTER_SECONDS,
+    ApplicationError,
+    Conflict,
+    InvalidRequest,
+    PayloadTooLarge,
+    RuleBroken,
+    ServiceUnavailable,
+    problem_of,
+)
 from api.settings import Settings
-from schemas.common import Problem
 
 Q = load_queries(__file__)
 log = logging.getLogger("claimtrack.idempotency")
@@ -49,12 +58,14 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _problem(send: Send, status: int, name: str, title: str, detail: str, retry: bool = False) -> None:
-    body = msgspec.json.encode(Problem(type=f"/problems/{name}", title=title, status=status, detail=detail))
+async def _problem(send: Send, exc: ApplicationError) -> None:
+    """Answer with ``exc`` as the error handlers would; the middleware runs outside them."""
+    body = msgspec.json.encode(problem_of(exc))
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-    if retry:
-        headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
-    start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+    headers += [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in exc.headers.items()
+    ]
+    start: Any = {"type": "http.response.start", "status": exc.status, "headers": headers}
     await send(start)
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -81,24 +92,12 @@ class IdempotencyMiddleware:
         # ("8e03…"); many clients send it bare. Both spellings name the same key.
         name = key.strip(b'"')
         if not _VALID.fullmatch(name):
-            await _problem(
-                send,
-                400,
-                "invalid-request",
-                "Invalid request",
-                "Idempotency-Key must be 1-255 visible characters",
-            )
+            await _problem(send, InvalidRequest("Idempotency-Key must be 1-255 visible characters"))
             return
         settings: Settings = scope["app"].state.settings
         body = await self._read_body(receive, settings.max_body_bytes)
         if body is None:
-            await _problem(
-                send,
-                413,
-                "payload-too-large",
-                "Payload too large",
-                "the request body is larger than the server accepts",
-            )
+            await _problem(send, PayloadTooLarge())
             return
         fingerprint = hashlib.sha256(
             b"\0".join([scope["path"].encode(), scope.get("query_string", b""), body])
@@ -107,9 +106,7 @@ class IdempotencyMiddleware:
             await self._handle(scope, send, body, owner.bytes, name.decode(), fingerprint, settings)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("idempotency store unavailable: %s", type(exc).__name__)
-            await _problem(
-                send, 503, "service-unavailable", "Service unavailable", "try again shortly", retry=True
-            )
+            await _problem(send, ServiceUnavailable("try again shortly"))
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes | None:
         chunks: list[bytes] = []
@@ -188,20 +185,19 @@ class IdempotencyMiddleware:
         if stored["fingerprint"] != fingerprint:
             await _problem(
                 send,
-                422,
-                "idempotency-key-reused",
-                "Idempotency key reused",
-                "this Idempotency-Key was used for a different request; use a new key for a new request",
+                RuleBroken(
+                    "idempotency-key-reused",
+                    "this Idempotency-Key was used for a different request; use a new key for a new request",
+                ),
             )
             return
         if stored["state"] != "done":
             await _problem(
                 send,
-                409,
-                "conflict",
-                "Conflict",
-                "a request with this Idempotency-Key is still being processed",
-                retry=True,
+                Conflict(
+                    "a request with this Idempotency-Key is still being processed",
+                    headers={"Retry-After": RETRY_AFTER_SECONDS},
+                ),
             )
             return
         headers = [

@@ -24,9 +24,9 @@ from api import quantities
 from api.claims import rules
 from api.claims import service as claims
 from api.db import Connection, Pool, connection, load_queries
-from api.errors import ApplicationError, Conflict, InvalidRequest, NotFound, RuleBroken
+from api.errors import ApplicationError, Conflict, InvalidRequest, NotFound, RuleBroken, problem_of
 from api.urls import InvalidURL, normalise_url, normalised
-from schemas.common import FieldError, Problem
+from schemas.common import FieldError
 from schemas.imports import (
     ArticleRecord,
     ClaimRecord,
@@ -73,17 +73,6 @@ def _url(url: str, pointer: str) -> str:
 
 def _actor(value: Any, default: str | None) -> str | None:
     return default if value is msgspec.UNSET else value
-
-
-def problem_of(exc: ApplicationError) -> Problem:
-    return Problem(
-        type=f"/problems/{exc.problem}",
-        title=exc.title,
-        status=exc.status,
-        detail=exc.detail,
-        errors=exc.errors,
-        **exc.extra,
-    )
 
 
 def _invalid(pointer: str, message: str) -> InvalidRequest:
