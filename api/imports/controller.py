@@ -11,7 +11,7 @@ from litestar.response import Stream
 from api.body import StrictBody
 from api.db import Connection
 from api.http import actor_of, problems
-from api.imports import service
+from api.imports import export, store
 from api.settings import Settings
 from schemas.imports import MAX_IMPORT_ARTICLES, ImportBatch, ImportResult
 
@@ -42,7 +42,7 @@ class ImportController(Controller):
     async def import_articles(
         self, request: Request[Any, Any, Any], data: JSONBody[ImportBatch], db: NamedDependency[Connection]
     ) -> ImportResult:
-        return await service.import_batch(db, data, actor_of(request))
+        return await store.import_batch(db, data, actor_of(request))
 
     @get(
         "/export",
@@ -56,7 +56,7 @@ class ImportController(Controller):
     async def export_articles(self, state: State) -> Stream:
         settings: Settings = state.settings
         return Stream(
-            service.export_lines(state.pool, settings.pool_acquire_timeout),
+            export.export_lines(state.pool, settings.pool_acquire_timeout),
             media_type=NDJSON,
             headers={"Cache-Control": "no-store"},
         )

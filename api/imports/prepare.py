@@ -1,46 +1,28 @@
-"""Bulk import and export that keep ids, versions, timestamps, actors and history.
+"""Checking import records: each record's rows, ready to store, or the problem that refuses it.
 
-A batch is checked record by record in Python first (placement, ratings, evidence, history),
-so a bad article is reported with its problem and the others are stored: all of them in one
-transaction, a handful of statements for the whole batch. Articles already stored (same id,
-url or external_id) are skipped, which makes an import safe to run again.
+Pure: nothing here reads or writes the database. A record is checked as the public endpoints
+would check it (placement, ratings, evidence, history), so that a bad article is reported with
+its problem while the others are stored.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
-from api import quantities
 from api.claims import rules
 from api.claims import service as claims
-from api.db import Connection, Pool, connection, load_queries
-from api.errors import ApplicationError, Conflict, InvalidRequest, NotFound, RuleBroken, problem_of
+from api.errors import InvalidRequest, RuleBroken
 from api.urls import InvalidURL, normalise_url, normalised
-from schemas.common import FieldError
-from schemas.imports import (
-    ArticleRecord,
-    ClaimRecord,
-    ImportBatch,
-    ImportedArticle,
-    ImportResult,
-    LinkRecord,
-)
+from schemas.imports import ArticleRecord, ClaimRecord, LinkRecord
 
-Q = load_queries(__file__)
-
-EXPORT_PAGE = 100
 CONTEXT_LIMIT = 32  # code points of prefix and suffix the schema stores
-_RETRIES = 3  # deadlocks between concurrent batches sharing sources are retried
 
 
 @dataclass
@@ -77,9 +59,6 @@ def _actor(value: Any, default: str | None) -> str | None:
 
 def _invalid(pointer: str, message: str) -> InvalidRequest:
     return InvalidRequest(message, errors=[(pointer, message)])
-
-
-# ---- checking one record --------------------------------------------------------------------
 
 
 def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
@@ -351,202 +330,3 @@ def _prepare_link(prepared: Prepared, link: LinkRecord, at: str, actor: str | No
         },
     )
     return url
-
-
-# ---- a batch --------------------------------------------------------------------------------
-
-
-class _Outcomes:
-    def __init__(self) -> None:
-        self.by_index: dict[int, ImportedArticle] = {}
-
-    def fail(self, index: int, exc: ApplicationError) -> None:
-        if exc.errors is not None:
-            exc.errors = [
-                FieldError(field=f"/articles/{index}{e.field}", message=e.message) for e in exc.errors
-            ]
-        self.by_index[index] = ImportedArticle(index=index, status="failed", problem=problem_of(exc))
-
-    def skip(self, index: int, existing: UUID | None) -> None:
-        self.by_index[index] = ImportedArticle(index=index, status="skipped", id=existing)
-
-
-async def _screen(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -> list[Prepared]:
-    """Drop records that exist already or clash with stored rows, before the transaction."""
-    articles = [p.article for p in batch]
-    rows = await conn.fetch(
-        Q["existing_articles"],
-        [a["id"] for a in articles],
-        [a["url"] for a in articles if a["url"]],
-        [a["external_id"] for a in articles if a["external_id"]],
-    )
-    taken: dict[Any, UUID] = {}
-    for row in rows:
-        for key in (row["id"], ("url", row["url"]), ("external_id", row["external_id"])):
-            taken[key] = row["id"]
-    claim_ids = {c["id"] for p in batch for c in p.claims}
-    verification_ids = {v["id"] for p in batch for v in p.verifications}
-    clashing_claims = {r["id"] for r in await conn.fetch(Q["existing_claim_ids"], list(claim_ids))}
-    clashing_history = {
-        r["id"] for r in await conn.fetch(Q["existing_verification_ids"], list(verification_ids))
-    }
-    named = {sid for p in batch for sid in p.named_sources}
-    defined = {s["id"] for p in batch for s in p.sources.values() if s["id"] is not None}
-    stored_sources = {r["id"] for r in await conn.fetch(Q["existing_source_ids"], list(named - defined))}
-
-    kept: list[Prepared] = []
-    for p in batch:
-        a = p.article
-        keys: list[Any] = [a["id"]]
-        keys += [("url", a["url"])] if a["url"] else []
-        keys += [("external_id", a["external_id"])] if a["external_id"] else []
-        existing = next((taken[k] for k in keys if k in taken), None)
-        if existing is not None:
-            outcomes.skip(p.index, existing)
-            continue
-        clash = next((c["id"] for c in p.claims if c["id"] in clashing_claims), None) or next(
-            (v["id"] for v in p.verifications if v["id"] in clashing_history), None
-        )
-        if clash is not None:
-            outcomes.fail(
-                p.index, Conflict("a claim or history id of this article is taken", existing_id=str(clash))
-            )
-            continue
-        missing = sorted(str(s) for s in p.named_sources - defined - stored_sources)
-        if missing:
-            outcomes.fail(p.index, NotFound(f"source {missing[0]} does not exist"))
-            continue
-        # Later records of the same batch with this identity are duplicates of this one.
-        for k in keys:
-            taken[k] = a["id"]
-        kept.append(p)
-    return kept
-
-
-async def _store_sources(conn: Connection, batch: list[Prepared]) -> dict[Any, UUID]:
-    """Every source of the batch found or created by url; keys are urls and the records' own ids."""
-    wanted: dict[str, dict[str, Any]] = {}
-    for p in batch:
-        for url, source in p.sources.items():
-            wanted.setdefault(url, source)
-    if not wanted:
-        return {}
-    rows = [{**s, "id": s["id"] or uuid.uuid4()} for s in wanted.values()]
-    await conn.execute(Q["insert_sources"], rows)
-    found = {r["url"]: r["id"] for r in await conn.fetch(Q["source_ids_by_url"], list(wanted))}
-    retry = [{**s, "id": uuid.uuid4()} for s in rows if s["url"] not in found]
-    if retry:  # their ids belong to other urls here
-        await conn.execute(Q["insert_sources"], retry)
-        found = {r["url"]: r["id"] for r in await conn.fetch(Q["source_ids_by_url"], list(wanted))}
-    ids: dict[Any, UUID] = dict(found)
-    for url, source in wanted.items():
-        if source["id"] is not None:
-            ids[source["id"]] = found[url]
-    return ids
-
-
-async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -> list[Prepared]:
-    async with conn.transaction():
-        inserted = set(await _column(conn, Q["insert_articles"], [p.article for p in batch]))
-        stored = [p for p in batch if p.article["id"] in inserted]
-        for p in batch:
-            if p.article["id"] not in inserted:
-                outcomes.skip(p.index, None)
-        source_ids = await _store_sources(conn, stored)
-        rows = [
-            {**c, **quantities.stored(c["text"], c["quote"], c["language"])} for p in stored for c in p.claims
-        ]
-        if rows:
-            await conn.execute(Q["insert_claims"], rows)
-        links = [
-            {**link, "source_id": source_ids.get(link["source"], link["source"])}
-            for p in stored
-            for link in p.links
-        ]
-        if links:
-            await conn.execute(
-                Q["insert_links"], [{k: v for k, v in x.items() if k != "source"} for x in links]
-            )
-        history = [
-            {
-                **v,
-                "evidence": [
-                    {**e, "source_id": source_ids.get(e["source_id"], e["source_id"])} for e in v["evidence"]
-                ],
-            }
-            for p in stored
-            for v in p.verifications
-        ]
-        if history:
-            await conn.execute(Q["insert_verifications"], history)
-        revisions = [r for p in stored for r in p.revisions]
-        if revisions:
-            await conn.execute(Q["insert_revisions"], revisions)
-        if stored:
-            await conn.execute(Q["emit_imported"], [p.article["id"] for p in stored])
-    return stored
-
-
-async def _column(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> list[Any]:
-    return [r[0] for r in await conn.fetch(sql, rows)]
-
-
-def _database_problem(exc: asyncpg.IntegrityConstraintViolationError) -> ApplicationError:
-    constraint = getattr(exc, "constraint_name", None) or ""
-    if constraint == "claims_span_in_body":
-        return RuleBroken("span-mismatch", "a claim's span does not hold its quote in the article body")
-    if isinstance(exc, asyncpg.UniqueViolationError):
-        return Conflict(
-            f"the batch clashes with stored rows ({constraint or 'a unique key'}); import it again"
-        )
-    return InvalidRequest(f"the batch breaks the rule {constraint or type(exc).__name__}")
-
-
-async def import_batch(conn: Connection, data: ImportBatch, actor: str | None) -> ImportResult:
-    outcomes = _Outcomes()
-    prepared: list[Prepared] = []
-    for index, record in enumerate(data.articles):
-        try:
-            prepared.append(prepare(index, record, actor))
-        except ApplicationError as exc:
-            outcomes.fail(index, exc)
-    stored: list[Prepared] = []
-    for attempt in range(_RETRIES):
-        try:
-            kept = await _screen(conn, prepared, outcomes) if prepared else []
-            stored = await _store(conn, kept, outcomes) if kept else []
-            break
-        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-            if attempt == _RETRIES - 1:
-                raise Conflict("the batch met concurrent imports of the same rows; import it again") from None
-            await asyncio.sleep(0.05 * (attempt + 1))
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise _database_problem(exc) from None
-    for p in stored:
-        outcomes.by_index[p.index] = ImportedArticle(
-            index=p.index, status="created", id=p.article["id"], claims=len(p.claims)
-        )
-    articles = [outcomes.by_index[i] for i in range(len(data.articles))]
-    return ImportResult(
-        created=len(stored),
-        skipped=sum(a.status == "skipped" for a in articles),
-        failed=sum(a.status == "failed" for a in articles),
-        claims=sum(len(p.claims) for p in stored),
-        verifications=sum(len(p.verifications) for p in stored),
-        articles=articles,
-    )
-
-
-# ---- export ---------------------------------------------------------------------------------
-
-
-async def export_lines(pool: Pool, acquire_timeout: float) -> AsyncIterator[bytes]:
-    """Every article as one NDJSON line, by id; a connection is held for one page at a time."""
-    after: UUID | None = None
-    while True:
-        async with connection(pool, acquire_timeout) as conn:
-            rows = await conn.fetch(Q["export_articles"], after, EXPORT_PAGE)
-        if not rows:
-            return
-        yield "\n".join(r["doc"] for r in rows).encode() + b"\n"
-        after = rows[-1]["id"]
