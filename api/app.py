@@ -132,51 +132,69 @@ async def every(seconds: float, job: Callable[..., Awaitable[None]], *args: Any)
             log.warning("%s failed: %s", getattr(job, "__name__", "job"), type(exc).__name__)
 
 
+async def _open_pool(settings: Settings) -> asyncpg.Pool:
+    try:
+        return await create_pool(settings, settings.database_url)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        # Start anyway and connect lazily: /ready says 503 until the database answers.
+        log.warning("database not reachable at start (%s); connecting lazily", type(exc).__name__)
+        return await create_pool(settings, settings.database_url, lazy=True)
+
+
+async def _start_background(state: State, settings: Settings) -> list[asyncio.Task[None]]:
+    """This process's share of the background work (the replicas are opened and looked at first)."""
+    background = [asyncio.create_task(every(600, forget_expired, state.pool))]
+    if settings.replica_urls:
+        state.replicas = await ReplicaSet.open(settings)
+        await state.replicas.check(state.pool)
+        background.append(asyncio.create_task(state.replicas.run(state.pool)))
+    if settings.webhook_delivery:
+        background.append(asyncio.create_task(webhooks.run(state.pool, settings)))
+    if settings.source_checks:
+        background.append(asyncio.create_task(source_checks.run(state.pool, settings)))
+    return background
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Open the pool and start the background work; at shutdown, the other way round.
+
+    Reads what create_app put in ``app.state`` (the settings) and fills in the rest.
+    """
+    from api.migrate import current_head
+
+    settings: Settings = app.state.settings
+    app.state.migration_head = current_head()
+    app.state.shutting_down = False
+    app.state.pool = await _open_pool(settings)
+    # What exists now lives as long as the process: keep the collector from scanning it
+    # again and again (full collections of it paused every request in flight), and let
+    # young garbage pile up a little longer before a collection.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    background = await _start_background(app.state, settings)
+    try:
+        async with key_tasks(app.state, settings):
+            yield
+    finally:
+        app.state.shutting_down = True
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if app.state.replicas is not None:
+            await app.state.replicas.close()
+        await app.state.pool.close()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
+    """The app: routes, guard, middleware and error table, with the settings in ``app.state``
+    for ``lifespan`` to open the pool and start the background work from."""
     settings = settings or Settings.from_env()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; start the API with `claimtrack serve`")
     settings.outbound_networks  # noqa: B018 (a malformed allow-list stops the start, not a request)
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from api.migrate import current_head
-
-        app.state.migration_head = current_head()
-        app.state.shutting_down = False
-        try:
-            app.state.pool = await create_pool(settings, settings.database_url)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            # Start anyway and connect lazily: /ready says 503 until the database answers.
-            log.warning("database not reachable at start (%s); connecting lazily", type(exc).__name__)
-            app.state.pool = await create_pool(settings, settings.database_url, lazy=True)
-        # What exists now lives as long as the process: keep the collector from scanning it
-        # again and again (full collections of it paused every request in flight), and let
-        # young garbage pile up a little longer before a collection.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
-        background = [asyncio.create_task(every(600, forget_expired, app.state.pool))]
-        if settings.replica_urls:
-            app.state.replicas = await ReplicaSet.open(settings)
-            await app.state.replicas.check(app.state.pool)
-            background.append(asyncio.create_task(app.state.replicas.run(app.state.pool)))
-        if settings.webhook_delivery:
-            background.append(asyncio.create_task(webhooks.run(app.state.pool, settings)))
-        if settings.source_checks:
-            background.append(asyncio.create_task(source_checks.run(app.state.pool, settings)))
-        try:
-            async with key_tasks(app.state, settings):
-                yield
-        finally:
-            app.state.shutting_down = True
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            if app.state.replicas is not None:
-                await app.state.replicas.close()
-            await app.state.pool.close()
 
     app = Litestar(
         route_handlers=[
