@@ -12,7 +12,7 @@ from api import anchoring, quantities, reanchoring
 from api.body import given
 from api.claims import rules
 from api.db import Connection, load_queries
-from api.errors import Forbidden, InvalidRequest, NotFound, RuleBroken
+from api.errors import Forbidden, NotFound, RuleBroken
 from api.events.outbox import Outbox
 from api.http import IfMatch, locked, make_page
 from api.sources import service as sources
@@ -80,11 +80,7 @@ async def resolve_links(
     by_id: dict[UUID, str] = {}
     for i, link in enumerate(links):
         at = f"{pointer}/{i}" if listed else pointer
-        if (link.source_id is None) == (link.source is None):
-            raise InvalidRequest(
-                "a link names its source by source_id or by source, not both",
-                errors=[(at, "give exactly one of source_id and source")],
-            )
+        rules.check_names_one_source(link.source_id, link.source, at)
         if link.source is not None:
             source_id, created = await sources.find_or_create(conn, link.source, actor, f"{at}/source/url")
             if created:
@@ -93,10 +89,7 @@ async def resolve_links(
             assert link.source_id is not None
             source_id = link.source_id
             by_id[source_id] = f"{at}/source_id"
-        if any(r["source_id"] == source_id for r in resolved):
-            raise InvalidRequest(
-                "the same source is linked twice", errors=[(at, "this source is already in the list")]
-            )
+        rules.check_linked_once(source_id, [r["source_id"] for r in resolved], at)
         resolved.append({"source_id": source_id, "relation": link.relation, "excerpt": link.excerpt})
     if by_id:
         found = {r["id"] for r in await conn.fetch(sources.Q["source_ids_existing"], list(by_id))}

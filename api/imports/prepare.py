@@ -16,13 +16,12 @@ from uuid import UUID
 
 import msgspec
 
+from api import anchoring
 from api.claims import rules
 from api.claims import service as claims
-from api.errors import InvalidRequest, RuleBroken
+from api.errors import InvalidRequest
 from api.urls import InvalidURL, normalise_url, normalised
 from schemas.imports import ArticleRecord, ClaimRecord, LinkRecord
-
-CONTEXT_LIMIT = 32  # code points of prefix and suffix the schema stores
 
 
 @dataclass
@@ -62,13 +61,14 @@ def _invalid(pointer: str, message: str) -> InvalidRequest:
 
 
 def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
-    """The rows of one record, or an ApplicationError whose pointers are relative to the record."""
+    """The rows of the batch's record ``index``, or an ApplicationError pointing into the batch."""
+    base = f"/articles/{index}"
     article_id = record.id or uuid.uuid4()
     prepared = Prepared(
         index=index,
         article={
             "id": article_id,
-            "url": _url(record.url, "/url") if record.url else None,
+            "url": _url(record.url, f"{base}/url") if record.url else None,
             "external_id": record.external_id,
             "title": record.title,
             "language": record.language,
@@ -76,7 +76,9 @@ def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
             "published_at": record.published_at,
             "body": record.body,
             "version": record.version or 1,
-            "revision": _revisions(record)[-1]["revision"] if record.revisions else (record.revision or 1),
+            "revision": _revisions(record, base)[-1]["revision"]
+            if record.revisions
+            else (record.revision or 1),
             "created_by": _actor(record.created_by, actor),
             "updated_by": _actor(record.updated_by, actor),
             "created_at": record.created_at,
@@ -85,7 +87,7 @@ def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
     )
     seen: set[UUID] = set()
     for i, claim in enumerate(record.claims):
-        at = f"/claims/{i}"
+        at = f"{base}/claims/{i}"
         if claim.article_id is not None and claim.article_id != record.id:
             raise _invalid(f"{at}/article_id", "a claim's article_id must be its article's id")
         claim_id = claim.id or uuid.uuid4()
@@ -95,7 +97,8 @@ def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
         _prepare_claim(prepared, claim, claim_id, record, actor, at)
     if record.revisions:
         prepared.revisions = [
-            {**r, "article_id": article_id, "actor": _actor(r["actor"], actor)} for r in _revisions(record)
+            {**r, "article_id": article_id, "actor": _actor(r["actor"], actor)}
+            for r in _revisions(record, base)
         ]
     else:
         placed = sum(c["span_start"] is not None for c in prepared.claims)
@@ -115,12 +118,12 @@ def prepare(index: int, record: ArticleRecord, actor: str | None) -> Prepared:
     return prepared
 
 
-def _revisions(record: ArticleRecord) -> list[dict[str, Any]]:
+def _revisions(record: ArticleRecord, base: str) -> list[dict[str, Any]]:
     """The record's revisions checked: numbered once each, the last one its body."""
     rows: list[dict[str, Any]] = []
     numbers: set[int] = set()
     for i, r in enumerate(record.revisions):
-        at = f"/revisions/{i}"
+        at = f"{base}/revisions/{i}"
         if r.revision in numbers:
             raise _invalid(f"{at}/revision", "two revisions have this number")
         if rows and r.revision < rows[-1]["revision"]:
@@ -145,9 +148,9 @@ def _revisions(record: ArticleRecord) -> list[dict[str, Any]]:
         )
     last = rows[-1]
     if last["body"] != record.body:
-        raise _invalid(f"/revisions/{len(rows) - 1}/body", "the last revision is the article's body")
+        raise _invalid(f"{base}/revisions/{len(rows) - 1}/body", "the last revision is the article's body")
     if record.revision is not None and record.revision != last["revision"]:
-        raise _invalid("/revision", "the article's revision is its last revision's number")
+        raise _invalid(f"{base}/revision", "the article's revision is its last revision's number")
     return rows
 
 
@@ -161,8 +164,8 @@ def _placement(claim: ClaimRecord, body: str, at: str) -> dict[str, Any]:
         prefix = selector.prefix if selector else claim.prefix or ""
         suffix = selector.suffix if selector else claim.suffix or ""
         for name, value in (("prefix", prefix), ("suffix", suffix)):
-            if len(value) > CONTEXT_LIMIT:
-                raise _invalid(f"{at}/selector/{name}", f"at most {CONTEXT_LIMIT} code points are stored")
+            if len(value) > anchoring.CONTEXT:
+                raise _invalid(f"{at}/selector/{name}", f"at most {anchoring.CONTEXT} code points are stored")
         return {
             "quote": claim.quote,
             "span_start": None,
@@ -187,21 +190,19 @@ def _prepare_claim(
     prepared: Prepared, claim: ClaimRecord, claim_id: UUID, record: ArticleRecord, actor: str | None, at: str
 ) -> None:
     article_id = prepared.article["id"]
-    if claim.status in ("unverified", "in_review"):
-        if claim.rating is not None:
-            raise _invalid(f"{at}/rating", f"a claim that is {claim.status} has no rating")
-        rating: tuple[int | None, str | None] = (None, None)
-    elif claim.rating is not None:
+    rating: tuple[int | None, str | None]
+    if claim.rating is None:
+        rating = rules.rating_for(claim.status, None)
+    elif claim.status in rules.RATINGS:
         rating = (claim.rating.value, claim.rating.text)
     else:
-        rating = rules.rating_for(claim.status, None)
+        raise _invalid(f"{at}/rating", f"a claim that is {claim.status} has no rating")
 
     relations: list[str] = []
     linked: set[Any] = set()
     for j, link in enumerate(claim.sources):
         key = _prepare_link(prepared, link, f"{at}/sources/{j}", actor)
-        if key in linked:
-            raise _invalid(f"{at}/sources/{j}", "this source is already linked to the claim")
+        rules.check_linked_once(key, linked, f"{at}/sources/{j}")
         linked.add(key)
         relations.append(link.relation)
         prepared.links.append(
@@ -215,25 +216,16 @@ def _prepare_claim(
                 "added_at": link.added_at,
             }
         )
-    missing = rules.missing_links(claim.status, relations)
-    if missing:
-        raise RuleBroken(
-            "evidence-required",
-            f"a {claim.status} claim needs a '{missing[0]}' link among its sources",
-            errors=[(f"{at}/sources", f"add a source with relation {' and '.join(missing)}")],
-        )
+    # A record's claim carries no note (its history's entries do), so only its links are checked.
+    rules.check_links(claim.status, relations, at)
 
     versions: set[int] = set()
     for k, entry in enumerate(claim.history):
         vat = f"{at}/history/{k}"
         if entry.claim_id is not None and entry.claim_id != claim.id:
             raise _invalid(f"{vat}/claim_id", "a history entry's claim_id must be its claim's id")
-        if entry.status == "unverified" and entry.kind == "verdict":
-            raise RuleBroken(
-                "invalid-transition",
-                "no verification update sets a claim back to unverified",
-                errors=[(f"{vat}/status", "unverified is only the status of a new claim")],
-            )
+        if entry.kind == "verdict":
+            rules.check_transition(entry.previous_status, entry.status, vat)
         if entry.kind == "reworded" and (entry.wording is None or entry.status != entry.previous_status):
             raise _invalid(f"{vat}/wording", "a reworded entry has its wording and keeps the status it found")
         if entry.kind == "verdict" and entry.wording is not None:
@@ -296,8 +288,7 @@ def _prepare_claim(
 
 def _prepare_link(prepared: Prepared, link: LinkRecord, at: str, actor: str | None) -> str | UUID:
     """The link's source key: the normalised url of a source sent whole, or the id it names."""
-    if (link.source_id is None) == (link.source is None):
-        raise _invalid(at, "give exactly one of source_id and source")
+    rules.check_names_one_source(link.source_id, link.source, at)
     if link.source is None:
         assert link.source_id is not None
         prepared.named_sources.add(link.source_id)

@@ -18,7 +18,6 @@ from api import quantities
 from api.db import Connection, load_queries
 from api.errors import ApplicationError, Conflict, InvalidRequest, NotFound, RuleBroken, problem_of
 from api.imports.prepare import Prepared, prepare
-from schemas.common import FieldError
 from schemas.imports import ImportBatch, ImportedArticle, ImportResult
 
 Q = load_queries(__file__)
@@ -31,10 +30,6 @@ class _Outcomes:
         self.by_index: dict[int, ImportedArticle] = {}
 
     def fail(self, index: int, exc: ApplicationError) -> None:
-        if exc.errors is not None:
-            exc.errors = [
-                FieldError(field=f"/articles/{index}{e.field}", message=e.message) for e in exc.errors
-            ]
         self.by_index[index] = ImportedArticle(index=index, status="failed", problem=problem_of(exc))
 
     def skip(self, index: int, existing: UUID | None) -> None:

@@ -22,7 +22,14 @@ from schemas.imports import ArticleRecord
 from schemas.sources import LinkIn, SourceCreate
 from schemas.verifications import VerificationCreate
 from tests.conftest import ROOT, LiveServer, create_key, new_database, settings_for
-from tests.integration.helpers import BODY, assert_problem, example_url, token
+from tests.integration.helpers import (
+    BODY,
+    article_with_claim,
+    assert_problem,
+    create_source,
+    example_url,
+    token,
+)
 
 ALL_SCOPES = ["read", "write", "verify", "admin"]
 _record = msgspec.json.Decoder(ArticleRecord)
@@ -211,6 +218,46 @@ async def test_import_endpoint_answers_problems_for_bad_input(
     ) as http:
         assert_problem(await http.post("/v1/import", json={"articles": [record]}), 403, "forbidden")
         assert_problem(await http.get("/v1/export"), 403, "forbidden")
+
+
+async def test_the_import_refuses_a_claim_in_the_words_of_the_single_claim_api(
+    client: httpx.AsyncClient,
+) -> None:
+    """One rule, said once: evidence, transitions and links refused alike in a batch, pointing
+    into it."""
+    _, claim = await article_with_claim(client)
+    source = await create_source(client)
+    by_id = {"source_id": source["id"], "relation": "context"}
+    both = {**by_id, "source": {"url": source["url"]}}
+    cases: list[tuple[dict[str, Any], dict[str, Any], str]] = [
+        ({"status": "false"}, {"status": "false"}, ""),
+        (
+            {"status": "unverified"},
+            {"history": [{"status": "unverified", "previous_status": "unverified", "claim_version": 1}]},
+            "/history/0",
+        ),
+        ({"status": "in_review", "sources": [both]}, {"sources": [both]}, ""),
+        ({"status": "in_review", "sources": [by_id, by_id]}, {"sources": [by_id, by_id]}, ""),
+    ]
+    answers = [
+        await client.post(f"/v1/claims/{claim['id']}/verifications", json=update) for update, _, _ in cases
+    ]
+    records = [
+        {"title": "t", "language": "de", "body": BODY, "claims": [{"text": "x", "quote": "Straßenbahn", **c}]}
+        for _, c, _ in cases
+    ]
+    response = await client.post("/v1/import", json={"articles": records})
+    assert response.status_code == 200, response.text
+    for i, (answer, outcome, (_, _, within)) in enumerate(
+        zip(answers, response.json()["articles"], cases, strict=True)
+    ):
+        expected = answer.json()
+        assert answer.status_code == expected["status"] in (400, 422), answer.text
+        problem = outcome["problem"]
+        assert (problem["type"], problem["detail"]) == (expected["type"], expected["detail"])
+        assert problem["errors"] == [
+            {**e, "field": f"/articles/{i}/claims/0{within}{e['field']}"} for e in expected["errors"]
+        ]
 
 
 # ---- the round trip -------------------------------------------------------------------------

@@ -1,17 +1,33 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from api.claims.rules import (
     check_evidence,
+    check_linked_once,
+    check_links,
     check_links_keep_status,
+    check_names_one_source,
     check_transition,
     missing_links,
     rating_for,
 )
-from api.errors import RuleBroken
+from api.errors import ApplicationError, InvalidRequest, RuleBroken
 
 STATUSES = ["unverified", "in_review", "verified", "misleading", "disputed", "false", "unverifiable"]
+
+
+def refusal(check: Callable[..., None], *args: Any) -> ApplicationError | None:
+    """What ``check`` refuses ``args`` with; None when it lets them pass."""
+    try:
+        check(*args)
+    except ApplicationError as exc:
+        return exc
+    return None
 
 
 @pytest.mark.parametrize(
@@ -98,3 +114,40 @@ def test_links_may_not_leave_the_status_without_evidence() -> None:
         check_links_keep_status("verified", ["context"])
     assert caught.value.problem == "evidence-required"
     check_links_keep_status("misleading", [])  # a note-based status does not rest on links
+
+
+def test_each_rule_points_below_the_claim_it_checks() -> None:
+    """The same rule for a request of its own and for a claim inside an import batch."""
+    at = "/articles/3/claims/1"
+    cases = [
+        (lambda: check_transition("false", "unverified", at), "invalid-transition", f"{at}/status"),
+        (lambda: check_evidence("verified", ["context"], None, at), "evidence-required", f"{at}/sources"),
+        (lambda: check_evidence("misleading", [], " ", at), "evidence-required", f"{at}/note"),
+        (lambda: check_links("disputed", ["refutes"], at), "evidence-required", f"{at}/sources"),
+    ]
+    for check, problem, field in cases:
+        with pytest.raises(RuleBroken) as caught:
+            check()
+        assert caught.value.problem == problem
+        assert [e.field for e in caught.value.errors or []] == [field]
+    with pytest.raises(RuleBroken) as caught:
+        check_transition("false", "unverified")
+    assert [e.field for e in caught.value.errors or []] == ["/status"]
+
+
+def test_a_link_names_one_source_and_a_source_is_linked_once() -> None:
+    source_id, source = uuid.uuid4(), {"url": "https://example.org"}
+    for given in ((None, None), (source_id, source)):
+        refused = refusal(check_names_one_source, *given, "/sources/2")
+        assert isinstance(refused, InvalidRequest)
+        assert [(e.field, e.message) for e in refused.errors or []] == [
+            ("/sources/2", "give exactly one of source_id and source")
+        ]
+    assert refusal(check_names_one_source, source_id, None, "/sources/2") is None
+    assert refusal(check_names_one_source, None, source, "") is None
+
+    assert refusal(check_linked_once, source_id, [uuid.uuid4()], "/sources/1") is None
+    refused = refusal(check_linked_once, source_id, [uuid.uuid4(), source_id], "/sources/1")
+    assert isinstance(refused, InvalidRequest)
+    assert refused.detail == "the same source is linked twice"
+    assert [e.field for e in refused.errors or []] == ["/sources/1"]
