@@ -33,7 +33,7 @@ from api.imports.controller import ImportController
 from api.keys.controller import KeyController
 from api.logging import RequestIdMiddleware
 from api.metrics.controller import metrics_route
-from api.metrics.middleware import MetricsMiddleware
+from api.metrics.requests import RequestMetrics
 from api.replicas.monitor import ReplicaSet
 from api.replicas.routing import (
     READ_METHODS,
@@ -247,8 +247,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         logging_config=None,
     )
-    # Wrapped around the whole app so 404s and 405s get a request id and an access line too.
+    # Wrapped around the whole app so 404s and 405s get a request id, an access line and metrics too.
     app.asgi_handler = RequestIdMiddleware(
-        MetricsMiddleware(ConsistencyMiddleware(app.asgi_handler, app.state)), access_log=settings.access_log
+        ConsistencyMiddleware(app.asgi_handler, app.state),
+        access_log=settings.access_log,
+        observers=[RequestMetrics()],
     )
     return app

@@ -15,7 +15,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any, cast
 
@@ -23,6 +23,9 @@ import msgspec
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Told of every answered request: its scope, status and duration in seconds (api.metrics).
+RequestObserver = Callable[[Scope, int, float], None]
 
 access_logger = logging.getLogger("claimtrack.access")
 
@@ -166,15 +169,21 @@ def _request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
 class RequestIdMiddleware:
     """Pure ASGI middleware: a request id per request, echoed in ``X-Request-ID``, and one access line.
 
+    It measures each request's status and duration once, for the access line and for the
+    ``observers`` (the metrics), which it calls before writing the line.
+
     Litestar runs its ``middleware=[...]`` (``DefineMiddleware(RequestIdMiddleware, access_log=...)``)
     only for requests a route matches; to cover 404s and 405s too, wrap the app's handler:
     ``app.asgi_handler = RequestIdMiddleware(app.asgi_handler, access_log=...)``.
     The access line has the path but never the query string or headers, which may hold secrets.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, *, access_log: bool = True, observers: Sequence[RequestObserver] = ()
+    ) -> None:
         self.app = app
         self.access_log = access_log
+        self.observers = tuple(observers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -200,6 +209,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
+            seconds = time.perf_counter() - started
+            for observe in self.observers:
+                observe(scope, status, seconds)
             if self.access_log and access_logger.isEnabledFor(logging.INFO):
                 # handle() of a record made here skips Logger.info's search of the stack for
                 # the caller, the larger part of a log line's cost on every request.
@@ -216,7 +228,7 @@ class RequestIdMiddleware:
                             "method": method,
                             "path": path,
                             "status": status,
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "duration_ms": round(seconds * 1000, 2),
                         },
                     )
                 )

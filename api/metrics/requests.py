@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any, cast
 
-from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+from litestar.types import HTTPScope, Scope
 
 from api.metrics.instruments import DURATION, REQUESTS
 
@@ -17,15 +16,15 @@ UNMATCHED = "unmatched"
 _PARAMETER_TYPE = re.compile(r"\{(\w+):\w+\}")
 
 
-class MetricsMiddleware:
-    """Pure ASGI middleware around the whole app, so that 404s and 405s are counted too.
+class RequestMetrics:
+    """Counts and times each answered request; ``api.logging.RequestIdMiddleware``, around the
+    whole app (404s and 405s included), calls it with the status and duration it measured.
 
     Litestar's router writes the matched route's ``path_template`` into the scope; it is read
     after the response. Label children are cached: ``labels()`` takes a lock on every call.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def _child(self, method: str, route: str, status: int) -> tuple[Any, Any]:
@@ -37,24 +36,9 @@ class MetricsMiddleware:
             self._children[key] = child
         return child
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, status: int, seconds: float) -> None:
         method = cast("HTTPScope", scope)["method"]
-        status = 500
-        started = time.perf_counter()
-
-        async def send_counting(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_counting)
-        finally:
-            route = scope.get("path_template") or UNMATCHED  # type: ignore[typeddict-item]
-            requests, duration = self._child(method if method in _METHODS else "OTHER", route, status)
-            requests.inc()
-            duration.observe(time.perf_counter() - started)
+        route = scope.get("path_template") or UNMATCHED  # type: ignore[typeddict-item]
+        requests, duration = self._child(method if method in _METHODS else "OTHER", route, status)
+        requests.inc()
+        duration.observe(seconds)
