@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from bench.checkouts import Checkout, environment
 from bench.pgbench import Measurement
+from tests.ports import free_port
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 WRK_INSTALL = "wrk is not installed; on Debian or Ubuntu: apt-get install -y wrk"
@@ -51,13 +51,6 @@ def revoke_key(checkout: Checkout, database_url: str, name: str) -> None:
     subprocess.run(
         command, env=environment(checkout, database_url), capture_output=True, text=True, check=False
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _cmdline(pid: int) -> bytes:
@@ -125,7 +118,7 @@ def serve(
     its first check at once, which no database in use is; the checker would spend the run
     fetching them beside the measured requests.
     """
-    port = _free_port()
+    port = free_port()
     given = {"HOST": "127.0.0.1", "PORT": str(port), "SOURCE_CHECKS": "0", **(settings or {})}
     env = environment(checkout, database_url, **{f"CLAIMTRACK_{k}": v for k, v in given.items()})
     with log_path.open("ab") as log:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import msgspec
 from api.settings import asyncpg_dsn
 from bench.generate import _article_text, _slots
 from bench.vocabulary import VOCABULARIES
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,13 +85,6 @@ def write_file(path: Path, articles: int, claims: int, sources: int, seed: int) 
             }
             out.write(encoder.encode(article) + b"\n")
     return total
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _database(server: str, name: str) -> str:
@@ -193,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"wrote {args.articles} articles, {claims} claims ({size:.0f} MB) "
                 f"in {time.perf_counter() - began:.1f} s"
             )
-            port = _free_port()
+            port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = {
                 **os.environ,

@@ -32,7 +32,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.cluster import free_port, missing_tools, running_cluster, running_pgbouncer
+from tests.cluster import missing_tools, running_cluster, running_pgbouncer
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

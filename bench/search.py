@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import asyncpg
 import httpx
 
 from api.settings import asyncpg_dsn
+from tests.ports import free_port
 
 # Searches as a newsroom types them: a unit and a place, a phrase, an exclusion, in the three
 # languages of bench.vocabulary; each matches about 0.05-0.2 % of the claims.
@@ -191,13 +191,6 @@ def measure(
 # ---- the server and its key -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     url: str
@@ -210,7 +203,7 @@ class Server:
 
 
 def start_server(database_url: str) -> Server:
-    port = _free_port()
+    port = free_port()
     # Nothing in the background while measuring: no webhook deliveries, no source checks.
     env = {
         **os.environ,

@@ -20,15 +20,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.ports import free_port
+
 PG_BIN = Path(os.environ.get("CLAIMTRACK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVICE_USER = "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def missing_tools(*, pgbouncer: bool = False) -> str | None:

@@ -19,18 +19,12 @@ import httpx
 
 from tests.conftest import ROOT, new_database
 from tests.integration.helpers import wait_until
+from tests.ports import free_port
 
 
 def migrated_database(server_url: str, purpose: str) -> contextlib.AbstractContextManager[str]:
     """A new database on ``server_url``'s server, at the migrations' head; yields its URL."""
     return new_database(server_url, purpose)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def refuses_connections(port: int) -> bool:
