@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import httpx
 import msgspec
 
 from client._core import AsyncSender, Call, Retry, client_headers, request_of, result_of
 from client._endpoints import Endpoints
-from client._feed import DEFAULT_PAGE, AsyncEventFeed, CursorStore, FeedState
 from client.errors import error_for
 from schemas.imports import ArticleRecord
 
@@ -62,38 +61,6 @@ class AsyncClient(Endpoints, AsyncSender):
                     return result_of(call, response)
             await asyncio.sleep(delay)
             attempt += 1
-
-    def events(
-        self,
-        *,
-        types: Sequence[str] | None = None,
-        cursor: str | None = None,
-        store: CursorStore | None = None,
-        start: Literal["beginning", "now"] = "beginning",
-        follow: bool = False,
-        poll_interval: float = 2.0,
-        page_size: int = DEFAULT_PAGE,
-    ) -> AsyncEventFeed:
-        """The change feed as an async iterator of Events, in order.
-
-        It starts at ``cursor``, else at the cursor ``store`` keeps (``FileCursor("feed.cursor")``),
-        else at the beginning (``start="now"``: with what happens from now on). ``store`` is
-        given each cursor up to which every event has been handled, and ``.cursor`` is that
-        position too: a reader that stops and starts again with it misses nothing and may see
-        the events of one page again (drop them by id). Without ``follow`` it ends once it has
-        caught up; with it, it asks again every ``poll_interval`` seconds. ``types`` keeps
-        some: ``["claim.*", "verification.created"]``.
-        """
-        state = FeedState(
-            types=types,
-            cursor=cursor,
-            store=store,
-            start=start,
-            follow=follow,
-            poll_interval=poll_interval,
-            page_size=page_size,
-        )
-        return AsyncEventFeed(self._send, state)
 
     async def export_lines(self) -> AsyncIterator[bytes]:
         """Every article as an NDJSON line (bytes, newline excluded), streamed: GET /v1/export."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from client import _calls as calls
 from client._core import endpoint, paged
+from client._feed import FeedState, feed
 
 
 class Endpoints:
@@ -53,6 +54,7 @@ class Endpoints:
     revoke_key = endpoint(calls.revoke_key)
 
     list_events = endpoint(calls.list_events)
+    events = feed(FeedState)
 
     create_webhook = endpoint(calls.create_webhook)
     list_webhooks = endpoint(calls.list_webhooks)

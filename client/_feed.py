@@ -14,13 +14,14 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Generic, Literal, ParamSpec, Protocol, overload
 
 from client import _calls as calls
-from client._core import Call
+from client._core import AsyncSender, Call, SyncSender
 from schemas.events import Event, EventPage
 
 DEFAULT_PAGE = 100
+P = ParamSpec("P")
 
 
 class CursorStore(Protocol):
@@ -59,18 +60,21 @@ class FileCursor:
 
 
 class FeedState:
-    """What the sync and async feeds share: where they are, and what they ask next."""
+    """What the sync and async feeds share: where they are, and what they ask next.
+
+    Made from the arguments of ``events()`` (see ``feed``).
+    """
 
     def __init__(
         self,
         *,
-        types: Sequence[str] | None,
-        cursor: str | None,
-        store: CursorStore | None,
-        start: Literal["beginning", "now"],
-        follow: bool,
-        poll_interval: float,
-        page_size: int,
+        types: Sequence[str] | None = None,
+        cursor: str | None = None,
+        store: CursorStore | None = None,
+        start: Literal["beginning", "now"] = "beginning",
+        follow: bool = False,
+        poll_interval: float = 2.0,
+        page_size: int = DEFAULT_PAGE,
     ) -> None:
         self.types = list(types) if types else None
         self.store = store
@@ -154,3 +158,37 @@ class AsyncEventFeed:
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
+
+
+class feed(Generic[P]):
+    """The change feed as an iterator of Events, in order (``async for`` on AsyncClient).
+
+    It starts at ``cursor``, else at the cursor ``store`` keeps (``FileCursor("feed.cursor")``),
+    else at the beginning (``start="now"``: with what happens from now on). ``store`` is
+    given each cursor up to which every event has been handled, and ``.cursor`` is that
+    position too: a reader that stops and starts again with it misses nothing and may see
+    the events of one page again (drop them by id). Without ``follow`` it ends once it has
+    caught up; with it, it asks again every ``poll_interval`` seconds. ``types`` keeps
+    some: ``["claim.*", "verification.created"]``.
+    """
+
+    def __init__(self, state: Callable[P, FeedState]) -> None:
+        self.state = state
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> feed[P]: ...
+    @overload
+    def __get__(self, instance: SyncSender, owner: type[Any]) -> Callable[P, EventFeed]: ...
+    @overload
+    def __get__(self, instance: AsyncSender, owner: type[Any]) -> Callable[P, AsyncEventFeed]: ...
+    def __get__(self, instance: Any, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        kind = AsyncEventFeed if isinstance(instance, AsyncSender) else EventFeed
+        state = self.state
+
+        def events(*args: Any, **kwargs: Any) -> Any:
+            return kind(instance._send, state(*args, **kwargs))
+
+        events.__doc__ = self.__doc__
+        return events
