@@ -100,8 +100,10 @@ def _claim(**extra: object) -> dict[str, object]:
         "span": {"start": 0, "end": 8},
         "selector": {"exact": "164 Tote", "prefix": "", "suffix": ""},
         "anchor_status": "anchored",
+        "revision": 1,
         "language": "de",
         "claimant": None,
+        "claimant_type": None,
         "claim_date": None,
         "tags": [],
         "status": "unverified",
@@ -123,7 +125,9 @@ def test_a_claim_carries_search_only_when_it_is_a_hit() -> None:
     plain = msgspec.json.decode(msgspec.json.encode(_claim()), type=ClaimHit)
     shown = msgspec.json.decode(msgspec.json.encode(plain))
     assert "search" not in shown
-    assert shown["quantities"] == [] and shown["quote_quantities"] == []  # required, so never omitted
+    # Required, so never omitted, though equal to what a default would be.
+    assert shown["quantities"] == [] and shown["quote_quantities"] == []
+    assert shown["revision"] == 1 and shown["claimant_type"] is None
     hit = msgspec.structs.replace(plain, search=SearchHit(rank=0.5, snippet="<mark>164</mark> Tote"))
     assert msgspec.json.decode(msgspec.json.encode(hit))["search"] == {
         "rank": 0.5,
