@@ -23,9 +23,26 @@ FROM articles a WHERE a.id = $1
 -- name: claim_document
 SELECT doc FROM claim_documents WHERE id = $1
 
--- name: claim_documents_by_ids
-SELECT coalesce(json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, id), '[]')
-FROM claim_documents WHERE id = any($1::uuid[])
+-- name: emit_claims_created
+-- New claims reach the feed from their stored documents, in text order: claim.created for each,
+-- then claim_source.created for each of its links. Answers the documents as a JSON array.
+WITH created AS (
+    SELECT d.id, d.span_start, d.span_end, d.doc FROM claim_documents d WHERE d.id = any($1::uuid[])
+),
+written AS (
+    INSERT INTO events (type, order_key, data)
+    SELECT e.type, e.id, e.data
+    FROM (
+        SELECT c.id, c.span_start, c.span_end, 0 AS n, 'claim.created' AS type, c.doc::jsonb AS data
+        FROM created c
+        UNION ALL
+        SELECT c.id, c.span_start, c.span_end, link.n, 'claim_source.created',
+               jsonb_build_object('claim_id', c.id) || link.value::jsonb
+        FROM created c, json_array_elements(c.doc -> 'sources') WITH ORDINALITY AS link(value, n)
+    ) e
+    ORDER BY e.span_start IS NULL, e.span_start, e.span_end, e.id, e.n
+)
+SELECT coalesce(json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, id), '[]') FROM created
 
 -- name: article_for_claims
 SELECT id, body, language, revision FROM articles WHERE id = $1 FOR SHARE
@@ -113,9 +130,10 @@ FROM claim
 RETURNING verification_document(verifications)
 
 -- name: finish_verification
--- The claim as it is now, and the update's events in the order a reader expects them:
--- claim_source.created/updated for the links it changed ($3 source ids, $4 whether new),
--- verification.created ($2, the history row), claim.updated. One round trip.
+-- The claim as it is now, and the events of a change of its links or status in the order a
+-- reader expects them: claim_source.created/updated for the links it changed ($3 source ids, $4
+-- whether new), verification.created ($2, the history row; NULL for a link alone),
+-- claim.updated. One round trip; every claim_source.created/updated event is written here.
 WITH current AS (SELECT doc FROM claim_documents WHERE id = $1),
 changed AS (
     SELECT link.value AS link, c.is_new, c.n
@@ -131,7 +149,7 @@ written AS (
                CASE WHEN changed.is_new THEN 'claim_source.created' ELSE 'claim_source.updated' END AS type,
                jsonb_build_object('claim_id', $1::uuid) || changed.link::jsonb AS data
         FROM changed
-        UNION ALL SELECT 1, 0, 'verification.created', $2::jsonb
+        UNION ALL SELECT 1, 0, 'verification.created', $2::jsonb WHERE $2::jsonb IS NOT NULL
         UNION ALL SELECT 2, 0, 'claim.updated', current.doc::jsonb FROM current
     ) e
     ORDER BY e.k, e.n

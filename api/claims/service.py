@@ -20,7 +20,7 @@ from api.urls import normalised
 from schemas.articles import RevisionSummary
 from schemas.claims import Claim, ClaimCreate, ClaimPatch
 from schemas.common import Page
-from schemas.sources import ClaimSource, LinkIn
+from schemas.sources import LinkIn
 from schemas.verifications import Verification, VerificationCreate, VerificationResult
 
 Q = load_queries(__file__)
@@ -186,19 +186,12 @@ async def create_many(
 
 
 async def emit_created(conn: Connection, claim_ids: list[UUID], outbox: Outbox) -> list[Claim]:
-    """claim.created for each new claim and claim_source.created for each of its links."""
+    """The new claims, after the outbox's events: claim.created for each and claim_source.created
+    for each of its links, written from the stored documents (``emit_claims_created``)."""
+    await outbox.flush(conn)
     if not claim_ids:
         return []
-    created = _claims.decode(await conn.fetchval(Q["claim_documents_by_ids"], claim_ids))
-    for claim in created:
-        outbox.add("claim.created", claim.id, claim)
-        for link in claim.sources:
-            outbox.add("claim_source.created", claim.id, link_event(claim.id, link))
-    return created
-
-
-def link_event(claim_id: UUID, link: ClaimSource) -> dict[str, Any]:
-    return {"claim_id": claim_id, **msgspec.structs.asdict(link)}
+    return _claims.decode(await conn.fetchval(Q["emit_claims_created"], claim_ids))
 
 
 async def create(conn: Connection, article_id: UUID, data: ClaimCreate, actor: str | None) -> Claim:
@@ -360,19 +353,12 @@ async def link(
         rules.check_links_keep_status(row["status"], [*relations, wanted["relation"]])
         await conn.execute(Q["upsert_links"], claim_id, row["article_id"], [wanted], actor)
         await conn.execute(Q["bump_claim"], claim_id, actor)
-        claim = await get(conn, claim_id)
-        _emit_links(outbox, claim, {wanted["source_id"]: existing is None})
-        outbox.add("claim.updated", claim_id, claim)
-        await outbox.flush(conn)
-        return claim, existing is None
-
-
-def _emit_links(outbox: Outbox, claim: Claim, changed: dict[UUID, bool]) -> None:
-    """claim_source.created (True) or .updated (False) for each changed link of the claim."""
-    for link in claim.sources:
-        if link.source.id in changed:
-            kind = "created" if changed[link.source.id] else "updated"
-            outbox.add(f"claim_source.{kind}", claim.id, link_event(claim.id, link))
+        await outbox.flush(conn)  # a source made on the way comes first in the feed
+        # The claim as it is now, with the link's events and claim.updated.
+        doc = await conn.fetchval(
+            Q["finish_verification"], claim_id, None, [wanted["source_id"]], [existing is None]
+        )
+        return _claim.decode(doc), existing is None
 
 
 async def unlink(
