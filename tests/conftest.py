@@ -36,14 +36,14 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-def _run(coro: Any) -> Any:
-    """Run a coroutine to completion from sync code, on a loop of its own in another thread."""
+def _run_in_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a thread of its own (free of any running event loop); its result, or its error."""
     result: list[Any] = []
     errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            result.append(asyncio.run(coro))
+            result.append(fn(*args))
         except BaseException as exc:
             errors.append(exc)
 
@@ -52,7 +52,12 @@ def _run(coro: Any) -> Any:
     thread.join()
     if errors:
         raise errors[0]
-    return result[0] if result else None
+    return result[0]
+
+
+def _run(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code, on a loop of its own in another thread."""
+    return _run_in_thread(asyncio.run, coro)
 
 
 @pytest.fixture(scope="session")
@@ -95,22 +100,6 @@ def new_database(server_url: str, purpose: str = "", *, migrate: bool = True) ->
 def database_url(server_url: str) -> Iterator[str]:
     with new_database(server_url) as url:
         yield url
-
-
-def _run_in_thread(fn: Any, *args: Any) -> None:
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
