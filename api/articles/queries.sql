@@ -9,23 +9,21 @@ RETURNING id
 SELECT id FROM articles WHERE url = $1 OR external_id = $2 LIMIT 1
 
 -- name: article
-SELECT id, url, external_id, title, language, outlet, published_at, body, version, revision,
-       created_by, updated_by, created_at, updated_at
-FROM articles WHERE id = $1
+-- The article as the API answers it (article_document, migration 0013).
+SELECT article_document(a) FROM articles a WHERE a.id = $1
 
 -- name: article_for_update
 SELECT id, url, external_id, title, language, outlet, published_at, body, version, revision
 FROM articles WHERE id = $1 FOR UPDATE
 
 -- name: update_article
--- A new body is a new revision.
-UPDATE articles
+-- A new body is a new revision. Answers the article's new document.
+UPDATE articles a
 SET url = $2, external_id = $3, title = $4, language = $5, outlet = $6, published_at = $7, body = $8,
     updated_by = $9, version = version + 1, updated_at = now(),
     revision = revision + CASE WHEN body IS DISTINCT FROM $8 THEN 1 ELSE 0 END
 WHERE id = $1
-RETURNING id, url, external_id, title, language, outlet, published_at, body, version, revision,
-          created_by, updated_by, created_at, updated_at
+RETURNING article_document(a)
 
 -- name: article_has_history
 SELECT EXISTS (SELECT 1 FROM verifications WHERE article_id = $1 AND kind = 'verdict')
@@ -35,9 +33,8 @@ DELETE FROM articles WHERE id = $1
 
 -- name: list_articles
 -- Newest first; the cursor is the last item's (created_at, id).
-SELECT id, url, external_id, title, language, outlet, published_at, body, version, revision,
-       created_by, updated_by, created_at, updated_at
-FROM articles
+SELECT article_document(a)
+FROM articles a
 WHERE ($1::text IS NULL OR url = $1)
   AND ($2::text IS NULL OR external_id = $2)
   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))

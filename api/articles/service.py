@@ -23,8 +23,7 @@ Q = load_queries(__file__)
 _FIELDS = ("url", "external_id", "title", "language", "outlet", "published_at", "body")
 
 
-def _article(row: Any) -> Article:
-    return msgspec.convert(dict(row), Article)
+_article = msgspec.json.Decoder(Article)
 
 
 async def _conflict(conn: Connection, url: str | None, external_id: str | None) -> Conflict:
@@ -53,7 +52,7 @@ async def create(conn: Connection, data: ArticleCreate, actor: str | None) -> Ar
             conn, article_id, data.body, data.language, data.claims, actor, "/claims", outbox
         )
         await conn.execute(Q["insert_revision"], article_id, actor, len(claim_ids), 0, 0)
-        article = _article(await conn.fetchrow(Q["article"], article_id))
+        article = _article.decode(await conn.fetchval(Q["article"], article_id))
         outbox.add("article.created", article_id, article)
         await claims.emit_created(conn, claim_ids, outbox)
         await outbox.flush(conn)
@@ -61,10 +60,10 @@ async def create(conn: Connection, data: ArticleCreate, actor: str | None) -> Ar
 
 
 async def get(conn: Connection, article_id: UUID) -> Article:
-    row = await conn.fetchrow(Q["article"], article_id)
-    if row is None:
+    doc = await conn.fetchval(Q["article"], article_id)
+    if doc is None:
         raise NotFound(f"article {article_id} does not exist")
-    return _article(row)
+    return _article.decode(doc)
 
 
 async def list_page(
@@ -73,7 +72,8 @@ async def list_page(
     after_time, after_id = cursor if cursor else (None, None)
     url_key = normalised(url, "/url") if url is not None else None
     rows = await conn.fetch(Q["list_articles"], url_key, external_id, after_time, after_id, limit + 1)
-    return make_page([_article(r) for r in rows], limit, lambda a: [a.created_at.isoformat(), str(a.id)])
+    items = [_article.decode(r[0]) for r in rows]
+    return make_page(items, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
 
 
 async def update(
@@ -93,9 +93,9 @@ async def update(
             row = await locked(conn, Q["article_for_update"], article_id, expected, "article")
             new = {**row, **changes}
             if not any(new[f] != row[f] for f in _FIELDS):
-                return _article(await conn.fetchrow(Q["article"], article_id))
-            article = _article(
-                await conn.fetchrow(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
+                return _article.decode(await conn.fetchval(Q["article"], article_id))
+            article = _article.decode(
+                await conn.fetchval(Q["update_article"], article_id, *(new[f] for f in _FIELDS), actor)
             )
             outbox = Outbox()
             outbox.add("article.updated", article_id, article)

@@ -118,17 +118,16 @@ ORDER BY a.id
 LIMIT $2
 
 -- name: emit_imported
--- Imported articles reach the change feed like created ones: article.created, then
--- claim.created for each claim (with its sources and verdict), in the import's transaction.
+-- Imported articles reach the change feed like created ones: article.created (the document
+-- POST /v1/articles puts there), then claim.created for each claim (with its sources and
+-- verdict), in the import's transaction.
 -- The history itself is not replayed as verification.created events.
 INSERT INTO events (type, order_key, data)
 SELECT e.type, e.order_key, e.data
 FROM (
     SELECT 'article.created' AS type, a.id AS order_key, 0 AS kind, a.id AS article_id,
            0 AS orphaned, 0 AS span_start, 0 AS span_end,
-           (SELECT to_jsonb(x) FROM (
-                SELECT a.id, a.url, a.external_id, a.title, a.language, a.outlet, a.published_at, a.body,
-                       a.version, a.revision, a.created_by, a.updated_by, a.created_at, a.updated_at) x) AS data
+           article_document(a)::jsonb AS data
     FROM articles a WHERE a.id = any($1::uuid[])
     UNION ALL
     SELECT 'claim.created', cd.id, 1, cd.article_id,

@@ -379,5 +379,9 @@ async def test_imported_articles_reach_the_change_feed(client: httpx.AsyncClient
     events, _ = await read_all(client, cursor)
     types = [e["type"] for e in events]
     assert types == ["article.created", "claim.created", "claim.created"]
+    # The article as the API answers it, as a POST /v1/articles puts it in the feed.
+    [imported] = response.json()["articles"]
+    article = await client.get(f"/v1/articles/{imported['id']}")
+    assert events[0]["data"] == article.json()
     assert events[0]["data"]["external_id"] == record["external_id"]
     assert [e["data"]["quote"] for e in events[1:]] == ["Der Bürgermeister", "Straßenbahn"]
