@@ -51,6 +51,8 @@ async def urls(cluster: Cluster) -> AsyncIterator[tuple[str, str]]:
                 return False
             try:
                 return bool(await conn.fetchval("SELECT version_num FROM alembic_version") == current_head())
+            except asyncpg.UndefinedTableError:
+                return False  # the database is there, its migrations not yet replayed
             finally:
                 await conn.close()
 
