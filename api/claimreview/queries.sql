@@ -52,7 +52,7 @@ CROSS JOIN LATERAL (
     FROM verifications v WHERE v.claim_id = c.id
 ) r
 WHERE c.article_id = $1 AND c.rating_text IS NOT NULL
-ORDER BY c.span_start IS NULL, c.span_start, c.span_end, c.id
+ORDER BY claim_text_order(c.span_start, c.span_end), c.id
 
 -- name: page_for_review
 -- The fact_check source of a review's page, locked: the page's reviews are merged under the lock.

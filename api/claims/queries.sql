@@ -1,20 +1,21 @@
 -- name: article_claims
--- The hot path: an article's stored claim documents (migration 0007), in text order with
--- orphaned claims last, joined into one JSON array: one range scan of
--- claim_documents_article_idx, nothing formatted per row. No row at all when the article does
--- not exist. $2..$5 are the keyset cursor, $6 the page size (NULL: all).
+-- The hot path: an article's stored claim documents (migration 0007) in text order
+-- (claim_text_order, migration 0014), joined into one JSON array: one range scan of
+-- claim_documents_text_order_idx, nothing formatted per row. No row at all when the article
+-- does not exist. $2..$5 the keyset of the previous page's last claim: whether it is orphaned
+-- (NULL: this is the first page), its span (NULL for an orphaned claim) and its id; $6 the page
+-- size (NULL: all). Both sides of the keyset's `>` are claim_text_order, which is never NULL, so
+-- no claim drops out of the comparison.
 SELECT (
-    SELECT '[' || coalesce(string_agg(page.doc::text, ','
-                                      ORDER BY page.span_start IS NULL, page.span_start, page.span_end, page.id),
-                           '') || ']'
+    SELECT '[' || coalesce(string_agg(page.doc::text, ',' ORDER BY page.text_order, page.id), '') || ']'
     FROM (
-        SELECT d.id, d.span_start, d.span_end, d.doc
+        SELECT d.id, claim_text_order(d.span_start, d.span_end) AS text_order, d.doc
         FROM claim_documents d
         WHERE d.article_id = a.id
           AND ($2::boolean IS NULL
-               OR (d.span_start IS NULL, coalesce(d.span_start, 0), coalesce(d.span_end, 0), d.id)
-                  > ($2, $3::integer, $4::integer, $5::uuid))
-        ORDER BY d.span_start IS NULL, d.span_start, d.span_end, d.id
+               OR (claim_text_order(d.span_start, d.span_end), d.id)
+                  > (claim_text_order($3::integer, $4::integer), $5::uuid))
+        ORDER BY claim_text_order(d.span_start, d.span_end), d.id
         LIMIT $6
     ) page
 )
@@ -27,22 +28,23 @@ SELECT doc FROM claim_documents WHERE id = $1
 -- New claims reach the feed from their stored documents, in text order: claim.created for each,
 -- then claim_source.created for each of its links. Answers the documents as a JSON array.
 WITH created AS (
-    SELECT d.id, d.span_start, d.span_end, d.doc FROM claim_documents d WHERE d.id = any($1::uuid[])
+    SELECT d.id, claim_text_order(d.span_start, d.span_end) AS text_order, d.doc
+    FROM claim_documents d WHERE d.id = any($1::uuid[])
 ),
 written AS (
     INSERT INTO events (type, order_key, data)
     SELECT e.type, e.id, e.data
     FROM (
-        SELECT c.id, c.span_start, c.span_end, 0 AS n, 'claim.created' AS type, c.doc::jsonb AS data
+        SELECT c.id, c.text_order, 0 AS n, 'claim.created' AS type, c.doc::jsonb AS data
         FROM created c
         UNION ALL
-        SELECT c.id, c.span_start, c.span_end, link.n, 'claim_source.created',
+        SELECT c.id, c.text_order, link.n, 'claim_source.created',
                jsonb_build_object('claim_id', c.id) || link.value::jsonb
         FROM created c, json_array_elements(c.doc -> 'sources') WITH ORDINALITY AS link(value, n)
     ) e
-    ORDER BY e.span_start IS NULL, e.span_start, e.span_end, e.id, e.n
+    ORDER BY e.text_order, e.id, e.n
 )
-SELECT coalesce(json_agg(doc ORDER BY span_start IS NULL, span_start, span_end, id), '[]') FROM created
+SELECT coalesce(json_agg(doc ORDER BY text_order, id), '[]') FROM created
 
 -- name: article_for_claims
 SELECT id, body, language, revision FROM articles WHERE id = $1 FOR SHARE
@@ -196,7 +198,7 @@ INSERT INTO events (type, order_key, data)
 SELECT 'claim.updated', d.id, d.doc::jsonb
 FROM claim_documents d
 WHERE d.id = any($1::uuid[])
-ORDER BY d.span_start IS NULL, d.span_start, d.span_end, d.id
+ORDER BY claim_text_order(d.span_start, d.span_end), d.id
 
 -- name: keep_reworded
 -- After the verdict that sends a reworded claim back to review: that was no desk's look at the

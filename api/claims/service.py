@@ -30,7 +30,8 @@ _claims = msgspec.json.Decoder(list[Claim])
 _verification = msgspec.json.Decoder(Verification)
 _verifications = msgspec.json.Decoder(list[Verification])
 
-# The claims of an article page by their text order: (orphaned, span start, span end, id).
+# The claims of an article page by their text order: (orphaned, span start, span end, id); an
+# orphaned claim has no span, and its keyset's 0s stand for none (see of_article).
 TextOrderKeyset = tuple[bool, int, int, UUID]
 
 
@@ -123,6 +124,8 @@ async def all_of_article(conn: Connection, article_id: UUID) -> bytes:
 
 async def of_article(conn: Connection, article_id: UUID, cursor: Any, limit: int | None) -> Page[Claim]:
     orphaned, start, end, after_id = cursor if cursor else (None, None, None, None)
+    if orphaned:
+        start = end = None  # the keyset's 0s stand for no span: claim_text_order places it
     row = await conn.fetchrow(
         Q["article_claims"], article_id, orphaned, start, end, after_id, limit + 1 if limit else None
     )

@@ -109,7 +109,7 @@ SELECT a.id, json_build_object(
                    d.doc::jsonb || jsonb_build_object('history', coalesce((
                        SELECT jsonb_agg(verification_document(v)::jsonb ORDER BY v.claim_version)
                        FROM verifications v WHERE v.claim_id = d.id), '[]'::jsonb))
-                   ORDER BY d.span_start IS NULL, d.span_start, d.span_end, d.id)
+                   ORDER BY claim_text_order(d.span_start, d.span_end), d.id)
         FROM claim_documents d WHERE d.article_id = a.id), '[]')
 ) AS doc
 FROM articles a
@@ -126,12 +126,10 @@ INSERT INTO events (type, order_key, data)
 SELECT e.type, e.order_key, e.data
 FROM (
     SELECT 'article.created' AS type, a.id AS order_key, 0 AS kind, a.id AS article_id,
-           0 AS orphaned, 0 AS span_start, 0 AS span_end,
-           article_document(a)::jsonb AS data
+           NULL::integer[] AS text_order, article_document(a)::jsonb AS data
     FROM articles a WHERE a.id = any($1::uuid[])
     UNION ALL
-    SELECT 'claim.created', cd.id, 1, cd.article_id,
-           (cd.span_start IS NULL)::int, coalesce(cd.span_start, 0), coalesce(cd.span_end, 0), cd.doc::jsonb
+    SELECT 'claim.created', cd.id, 1, cd.article_id, claim_text_order(cd.span_start, cd.span_end), cd.doc::jsonb
     FROM claim_documents cd WHERE cd.article_id = any($1::uuid[])
 ) e
-ORDER BY e.article_id, e.kind, e.orphaned, e.span_start, e.span_end, e.order_key
+ORDER BY e.article_id, e.kind, e.text_order, e.order_key

@@ -141,6 +141,27 @@ async def test_article_claims_in_text_order_with_orphans_last_and_pages(
     assert [[c["id"] for c in p] for p in pages if p] == [[c["id"]] for c in page["items"]]
 
 
+async def test_a_page_ending_on_an_orphaned_claim_leads_to_the_orphaned_claims_after_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """The keyset of an orphaned claim has no span: compared as NULLs it would be unknown, and
+    the orphaned claims after the first would never be listed."""
+    article = await create_article(
+        client,
+        body="eins zwei drei vier fünf",
+        claims=[{"text": word, "quote": word} for word in ("eins", "zwei", "drei", "vier")],
+    )
+    patched = await client.patch(f"/v1/articles/{article['id']}", json={"body": "eins fünf"})
+    assert patched.status_code == 200
+    listed = (await client.get(f"/v1/articles/{article['id']}/claims")).json()["items"]
+    orphans = sorted(c["id"] for c in listed if c["anchor_status"] == "orphaned")
+    assert [c["id"] for c in listed] == [listed[0]["id"], *orphans] and len(orphans) == 3
+
+    for limit in (1, 2):
+        pages = await walk(client, f"/v1/articles/{article['id']}/claims", limit=limit)
+        assert [c["id"] for p in pages for c in p] == [c["id"] for c in listed]
+
+
 async def test_list_claims_filters(client: httpx.AsyncClient, unique: str) -> None:
     article = await create_article(client)
     tagged = await create_claim(
