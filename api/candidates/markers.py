@@ -7,18 +7,13 @@ Each reason is one pattern per language; ``number`` comes from the quantities mo
 from __future__ import annotations
 
 import re
+from typing import get_args
 
-# The reasons, in the order they are listed in a candidate (README, "Candidates").
-REASONS = (
-    "number",
-    "first_time",
-    "superlative",
-    "comparison",
-    "attribution",
-    "quotation",
-    "causal",
-    "prediction",
-)
+from schemas.candidates import Reason
+
+# The reasons, in the order they are listed in a candidate (README, "Candidates"): the order of
+# the Reason literal the API answers with.
+REASONS: tuple[str, ...] = get_args(Reason)
 
 # How much each reason alone says that a sentence is worth checking. A sentence's score is
 # 1 - Π(1 - weight) over its reasons, times the damping below.
