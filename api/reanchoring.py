@@ -28,7 +28,7 @@ from typing import Literal
 import edlib
 from rapidfuzz.distance import Levenshtein
 
-from api.anchoring import CONTEXT, Placement, occurrences, placement_at, replace
+from api.anchoring import CONTEXT, Placement, is_boundary, occurrences, placement_at, replace
 
 Outcome = Literal["anchored", "reworded", "orphaned"]
 
@@ -110,8 +110,11 @@ def snap(body: str, start: int, end: int, quote: str) -> tuple[int, int]:
     if quote and _wordish(quote[-1]):
         while 0 < end < len(body) and _wordish(body[end - 1]) and _wordish(body[end]):
             end += 1
-    # A combining mark belongs to the character before it.
-    while end < len(body) and unicodedata.combining(body[end]):
+    # Whole characters as a reader sees them: a combining mark or the rest of an emoji
+    # sequence belongs to the character before it.
+    while start > 0 and not is_boundary(body, start):
+        start -= 1
+    while end < len(body) and not is_boundary(body, end):
         end += 1
     if quote and not quote[0].isspace():
         while start < end and body[start].isspace():

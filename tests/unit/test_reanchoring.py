@@ -75,9 +75,12 @@ def test_words_snap_to_word_boundaries() -> None:
     body = "Die Straßenbahnen fahren öfter."
     # An alignment that starts and ends inside words is widened to the whole words.
     assert snap(body, 6, 20, "Straßenbahn fähr") == (4, 24)
-    # A combining mark stays with its letter.
+    # A combining mark stays with its letter, and an emoji sequence stays whole.
     body = "cafe\u0301 noir"
     assert snap(body, 0, 4, "cafe") == (0, 5)
+    family = "\U0001f469\u200d\U0001f467"  # woman, zero-width joiner, girl: one character
+    body = f"Foto {family} hier"
+    assert snap(body, 5, 6, "x") == (5, 5 + len(family))
     # White space the quote does not have is left outside.
     assert snap("a  word  b", 1, 8, "word") == (3, 7)
 
