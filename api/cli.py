@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 # Seconds uvicorn lets in-flight requests finish after SIGTERM before it closes connections.
 GRACEFUL_SHUTDOWN_SECONDS = 20
+# Seconds an idle connection stays open: longer than clients and load balancers keep theirs
+# (httpx 5 s, most balancers 60 s), so that none sends a request on a connection being closed.
+KEEP_ALIVE_SECONDS = 65
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=args.log_level.lower(),
         proxy_headers=args.proxy_headers,
         server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     try:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 import uvicorn
 
+from api.cli import KEEP_ALIVE_SECONDS
 from api.settings import Settings, asyncpg_dsn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,15 @@ class ThreadedServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        options = {"log_config": None, "access_log": False, "ws": "none", **config}
+        # Idle connections are kept longer than clients keep them (httpx: 5 s), as claimtrack
+        # serve does: a client must never send on a connection the server is closing.
+        options = {
+            "log_config": None,
+            "access_log": False,
+            "ws": "none",
+            "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+            **config,
+        }
         self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
