@@ -5,9 +5,12 @@
 -- does not exist. $2..$5 the keyset of the previous page's last claim: whether it is orphaned
 -- (NULL: this is the first page), its span (NULL for an orphaned claim) and its id; $6 the page
 -- size (NULL: all). Both sides of the keyset's `>` are claim_text_order, which is never NULL, so
--- no claim drops out of the comparison.
+-- no claim drops out of the comparison. The array comes as UTF-8 bytes (convert_to, a copy in a
+-- UTF-8 database), which the driver hands over as they are: decoding 50 kB into a str and
+-- encoding it again cost the API more than the copy costs PostgreSQL.
 SELECT (
-    SELECT '[' || coalesce(string_agg(page.doc::text, ',' ORDER BY page.text_order, page.id), '') || ']'
+    SELECT convert_to('[' || coalesce(string_agg(page.doc::text, ',' ORDER BY page.text_order, page.id), '') || ']',
+                      'UTF8')
     FROM (
         SELECT d.id, claim_text_order(d.span_start, d.span_end) AS text_order, d.doc
         FROM claim_documents d

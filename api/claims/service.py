@@ -114,12 +114,12 @@ async def get(conn: Connection, claim_id: UUID) -> Claim:
 
 
 async def all_of_article(conn: Connection, article_id: UUID) -> bytes:
-    """The hot path: all of an article's claims as one page, the JSON PostgreSQL built passed
-    through as it is (the views spell everything as the API does), one round trip."""
-    items: str | None = await conn.fetchval(Q["article_claims"], article_id, None, None, None, None, None)
+    """The hot path: all of an article's claims as one page, their stored documents passed
+    through as PostgreSQL joined them (they spell everything as the API does), one round trip."""
+    items: bytes | None = await conn.fetchval(Q["article_claims"], article_id, None, None, None, None, None)
     if items is None:
         raise NotFound(f"article {article_id} does not exist")
-    return b'{"items":' + items.encode() + b',"next_cursor":null}'
+    return b'{"items":' + items + b',"next_cursor":null}'
 
 
 async def of_article(conn: Connection, article_id: UUID, cursor: Any, limit: int | None) -> Page[Claim]:
