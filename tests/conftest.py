@@ -200,7 +200,7 @@ async def create_key(database_url: str, name: str, scopes: list[str]) -> str:
 @pytest.fixture(scope="session")
 async def review_desk_key(database_url: str) -> str:
     """The review pages' key, "review-desk" (read, write, verify): made once, as key names are
-    unique, for every browser test module (they reuse tests/integration/test_review.py's fixtures)."""
+    unique, for every browser test module (they reuse tests/integration/review/test_review.py's fixtures)."""
     return await create_key(database_url, "review-desk", ["read", "write", "verify"])
 
 

@@ -5,7 +5,7 @@
 #
 # Fetches swagger-ui-dist from the npm registry with `npm pack`, copies only the files the
 # page loads plus the licence texts, and rewrites swagger/README.md to name the version.
-# After a refresh, run tests/integration/test_docs.py and look at /schema in a browser.
+# After a refresh, run tests/integration/operations/test_docs.py and look at /schema in a browser.
 set -eu
 
 version=${1:?usage: $0 VERSION (see https://www.npmjs.com/package/swagger-ui-dist)}

@@ -1,6 +1,6 @@
 """Every operation of /schema/openapi.json fuzzed with schemathesis: no 5xx, no answer that breaks the schema.
 
-A bounded run; the longer one is `FUZZ_EXAMPLES=200 pytest tests/integration/test_fuzz.py` (see
+A bounded run; the longer one is `FUZZ_EXAMPLES=200 pytest tests/integration/operations/test_fuzz.py` (see
 docs/operations.md). It runs against a database of its own, which it fills with junk.
 """
 

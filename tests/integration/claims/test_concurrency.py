@@ -10,7 +10,15 @@ from collections import Counter
 import asyncpg
 import httpx
 import pytest
-from helpers import article_with_claim, claim_row, create_source, example_url, history_count, source_count
+
+from tests.integration.helpers import (
+    article_with_claim,
+    claim_row,
+    create_source,
+    example_url,
+    history_count,
+    source_count,
+)
 
 N = 20
 

@@ -8,7 +8,7 @@ its links...), so the requests reach real rows: create, change, verify, link, de
 
 A bounded run in CI (FUZZ_STATEFUL_SECONDS, 30 by default, and at most FUZZ_STATEFUL_EXAMPLES
 scenarios); a longer one on demand, e.g. `FUZZ_STATEFUL_SECONDS=600 FUZZ_STATEFUL_EXAMPLES=100000
-pytest tests/integration/test_fuzz_stateful.py` (README, "Operations"). It runs against a database
+pytest tests/integration/operations/test_fuzz_stateful.py` (README, "Operations"). It runs against a database
 of its own, which it fills with junk.
 """
 
@@ -30,9 +30,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from test_fuzz import DOCUMENT
 
 from tests.conftest import LiveServer, _run, create_key, new_database, settings_for
+from tests.integration.operations.test_fuzz import DOCUMENT
 
 SECONDS = float(os.environ.get("FUZZ_STATEFUL_SECONDS", "30"))
 EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "200"))

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from api.review.controller import STATIC_DIR
-from tests.integration import test_review as review
 from tests.integration.helpers import BODY, create_article, create_claim, create_source, token, verify
+from tests.integration.review import test_review as review
 
 # The browser, server, key and tab fixtures of test_review.py, shared.
 browser = review.browser

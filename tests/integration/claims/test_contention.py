@@ -17,7 +17,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import (
+
+from tests.integration.helpers import (
     article_with_claim,
     assert_problem,
     claim_row,

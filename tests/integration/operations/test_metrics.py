@@ -14,11 +14,11 @@ import asyncpg
 import httpx
 import psutil
 import pytest
-from helpers import create_article, create_source, example_url, wait_until
-from operations import Serving
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import LiveServer, create_key, new_database, settings_for
+from tests.integration.helpers import create_article, create_source, example_url, wait_until
+from tests.integration.operations.operations import Serving
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -9,7 +9,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import article_with_claim, assert_problem, claim_row, create_article, create_source, example_url
+
+from tests.integration.helpers import (
+    article_with_claim,
+    assert_problem,
+    claim_row,
+    create_article,
+    create_source,
+    example_url,
+)
 
 NUL = "\u0000"
 MiB = 1024 * 1024

@@ -9,7 +9,8 @@ from typing import Any
 
 import asyncpg
 import httpx
-from helpers import (
+
+from tests.integration.helpers import (
     assert_problem,
     create_article,
     create_claim,

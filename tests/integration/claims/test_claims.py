@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
-from helpers import (
+
+from tests.integration.helpers import (
     BODY,
     article_with_claim,
     assert_problem,

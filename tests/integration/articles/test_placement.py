@@ -8,7 +8,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import BODY, article_with_claim, assert_problem, claim_row, create_article, create_claim
+
+from tests.integration.helpers import (
+    BODY,
+    article_with_claim,
+    assert_problem,
+    claim_row,
+    create_article,
+    create_claim,
+)
 
 LEAD = "Seit Tagen treffen auf Bitten"
 

@@ -4,7 +4,8 @@ import uuid
 
 import asyncpg
 import httpx
-from helpers import (
+
+from tests.integration.helpers import (
     BODY,
     assert_problem,
     create_article,

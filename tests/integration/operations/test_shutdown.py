@@ -9,10 +9,10 @@ import uuid
 
 import asyncpg
 import httpx
-from helpers import article_with_claim, etag_of, wait_until
-from operations import Serving, refuses_connections
 
 from api.cli import GRACEFUL_SHUTDOWN_SECONDS
+from tests.integration.helpers import article_with_claim, etag_of, wait_until
+from tests.integration.operations.operations import Serving, refuses_connections
 
 IN_FLIGHT = 3
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from tests.conftest import create_key
-from tests.integration import test_review as review
 from tests.integration.helpers import create_article
+from tests.integration.review import test_review as review
 
 # The browser, server and tab fixtures of test_review.py, shared; the key is this module's own,
 # since key names are unique and both modules run against one database.

@@ -21,9 +21,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import wait_until
 
 from tests.conftest import LiveServer, _run, create_key, new_database, settings_for
+from tests.integration.helpers import wait_until
 
 # Small on purpose, so that a request waiting on a database that is gone gives up quickly.
 CONNECT_TIMEOUT = 1.0

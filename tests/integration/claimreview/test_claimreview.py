@@ -18,9 +18,9 @@ import pytest
 from api.demo.load import load
 from schemas.common import MAX_DEPTH, MAX_INTEGER
 from tests.conftest import LiveServer, create_key, new_database, settings_for
-from tests.integration.claimreview_checks import export_problems, schema_org_problems
+from tests.integration.claimreview.claimreview_checks import export_problems, schema_org_problems
 from tests.integration.helpers import assert_problem, create_article, create_claim, example_url, token
-from tests.integration.test_source_checks import events_of, serve
+from tests.integration.sources.test_source_checks import events_of, serve
 
 JSON_LD = "application/ld+json"
 BODY = (
@@ -41,7 +41,7 @@ def server(database_url: str) -> Iterator[LiveServer]:
 
 async def check_export(response: httpx.Response) -> None:
     """Every ClaimReview the tests are served is checked against Google's required and
-    recommended properties and schema.org's types (tests/integration/claimreview_checks.py)."""
+    recommended properties and schema.org's types (tests/integration/claimreview/claimreview_checks.py)."""
     if response.request.method == "GET" and response.request.url.path.endswith("/claimreview"):
         await response.aread()
         if response.status_code == 200:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, create_key
+from tests.integration.events.test_events import read_all
 from tests.integration.helpers import (
     BODY,
     article_with_claim,
@@ -17,7 +18,6 @@ from tests.integration.helpers import (
     create_source,
     verify,
 )
-from tests.integration.test_events import read_all
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from helpers import assert_problem, create_article, create_claim
+
+from tests.integration.helpers import assert_problem, create_article, create_claim
 
 LEAD = "Seit Tagen treffen auf Bitten des kasachischen Staatschefs"
 REASONS = {

@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from tests.integration.events.test_events import read_all
 from tests.integration.helpers import assert_problem, create_article, create_source, verify
-from tests.integration.test_events import read_all
 
 TROOPS = "Seine 3.600 Mann starke sogenannte Friedenstruppe wird von der UNO anerkannt."
 DEAD = "Mindestens 164 Tote bei Protesten in Kasachstan"

@@ -6,7 +6,8 @@ import uuid
 
 import asyncpg
 import httpx
-from helpers import (
+
+from tests.integration.helpers import (
     article_with_claim,
     assert_problem,
     claim_row,

@@ -361,7 +361,7 @@ async def _lines(url: str, key: str) -> Any:
 
 
 async def test_imported_articles_reach_the_change_feed(client: httpx.AsyncClient) -> None:
-    from tests.integration.test_events import read_all
+    from tests.integration.events.test_events import read_all
 
     _, cursor = await read_all(client, None)
     record = {

@@ -18,8 +18,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.conftest import LiveServer, ThreadedServer, create_key, settings_for
+from tests.integration.events.test_events import read_all
 from tests.integration.helpers import assert_problem, create_article, example_url, wait_until
-from tests.integration.test_events import read_all
 
 
 class Receiver(ThreadedServer):

@@ -27,8 +27,8 @@ from schemas.keys import KeyCreate
 from schemas.sources import LinkIn, SourceCreate
 from schemas.webhooks import WebhookCreate, WebhookPatch
 from tests.conftest import LiveServer, _run
-from tests.integration import test_client as base
 from tests.integration.helpers import BODY, example_url, token, wait_until
+from tests.integration.pyclient import test_client as base
 
 # The module-scoped clients and the stub of test_client.py.
 api_token = base.api_token

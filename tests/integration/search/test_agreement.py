@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
-from helpers import create_article, create_claim
+
+from tests.integration.helpers import create_article, create_claim
 
 BODY = (
     "Bei den Protesten in Kasachstan gab es mindestens 164 Tote. "

@@ -8,7 +8,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from helpers import (
+
+from tests.conftest import LiveServer, create_key
+from tests.integration.helpers import (
     article_with_claim,
     assert_problem,
     claim_row,
@@ -22,8 +24,6 @@ from helpers import (
     verify,
     walk,
 )
-
-from tests.conftest import LiveServer, create_key
 
 
 def by_url(url: str, relation: str, **fields: Any) -> dict[str, Any]:
