@@ -133,3 +133,12 @@ FROM (
     FROM claim_documents cd WHERE cd.article_id = any($1::uuid[])
 ) e
 ORDER BY e.article_id, e.kind, e.text_order, e.order_key
+
+-- name: defer_documents
+-- For this transaction only: the triggers leave the claims' documents to write_documents.
+SELECT set_config('claimtrack.documents_deferred', 'on', true)
+
+-- name: write_documents
+-- The documents of every claim the batch wrote, once; $2 the sources it linked, locked as a new
+-- link locks its source (migration 0007).
+SELECT write_deferred_claim_documents($1::uuid[], $2::uuid[])

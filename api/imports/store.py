@@ -111,16 +111,20 @@ async def _store_sources(conn: Connection, batch: list[Prepared]) -> dict[Any, U
 
 
 async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -> list[Prepared]:
+    # Worked out before the transaction: other batches wait for its sources meanwhile.
+    figures = {
+        c["id"]: quantities.stored(c["text"], c["quote"], c["language"]) for p in batch for c in p.claims
+    }
     async with conn.transaction():
+        # The claims' documents are written once, below, not after each statement (migration 0015).
+        await conn.execute(Q["defer_documents"])
         inserted = set(await _column(conn, Q["insert_articles"], [p.article for p in batch]))
         stored = [p for p in batch if p.article["id"] in inserted]
         for p in batch:
             if p.article["id"] not in inserted:
                 outcomes.skip(p.index, None)
         source_ids = await _store_sources(conn, stored)
-        rows = [
-            {**c, **quantities.stored(c["text"], c["quote"], c["language"])} for p in stored for c in p.claims
-        ]
+        rows = [{**c, **figures[c["id"]]} for p in stored for c in p.claims]
         if rows:
             await conn.execute(Q["insert_claims"], rows)
         links = [
@@ -147,6 +151,11 @@ async def _store(conn: Connection, batch: list[Prepared], outcomes: _Outcomes) -
         revisions = [r for p in stored for r in p.revisions]
         if revisions:
             await conn.execute(Q["insert_revisions"], revisions)
+        await conn.execute(
+            Q["write_documents"],
+            [r["id"] for r in rows],
+            list({link["source_id"] for link in links}),
+        )
         if stored:
             await conn.execute(Q["emit_imported"], [p.article["id"] for p in stored])
     return stored

@@ -155,6 +155,34 @@ async def test_every_kind_of_write_keeps_the_documents_fresh(
     for a in articles:
         await served_equals_rebuilt(client, db, a["id"])
 
+    # A batch import writes its claims' documents once, at its end (migration 0015).
+    response = await client.post(
+        "/v1/import",
+        json={
+            "articles": [
+                {
+                    "title": "Importiert",
+                    "language": "de",
+                    "body": BODY,
+                    "claims": [
+                        {
+                            "text": "Importierte Aussage",
+                            "quote": "Bürgermeister",
+                            "sources": [
+                                {"source_id": shared["id"], "relation": "context"},
+                                {"source": {"url": example_url("imported")}, "relation": "supports"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    imported = response.json()["articles"][0]["id"]
+    assert await db.fetchval("SELECT count(*) FROM claim_documents WHERE article_id = $1", imported) == 1
+    await assert_fresh(db)
+
     # Deleting an article takes its documents with it.
     await client.delete(f"/v1/articles/{articles[0]['id']}")
     assert (
