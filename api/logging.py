@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.config
+import multiprocessing.util
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -107,12 +109,66 @@ def resolve_format(fmt: str) -> str:
     return fmt
 
 
+class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes access lines in batches, at most ``interval`` seconds late;
+    any other line goes out at once, with the access lines before it, and so do they all when
+    the process ends (a worker process ends through multiprocessing, which runs no atexit).
+
+    An access line written alone costs a write system call each (stderr is line buffered); on
+    a busy server that was 9 % of its throughput.
+    """
+
+    def __init__(self, stream: Any = None, interval: float = 0.25, limit: int = 64 * 1024) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._size = 0
+        self._limit = limit
+        self._stopped = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_every, args=(interval,), daemon=True)
+        self._flusher.start()
+        multiprocessing.util.Finalize(self, self.flush, exitpriority=0)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._pending.append(line)  # handle() holds the handler's lock around emit()
+        self._size += len(line)
+        if record.name != access_logger.name or self._size >= self._limit:
+            self.flush()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            if self._pending:
+                data, self._pending, self._size = "".join(self._pending), [], 0
+                self.stream.write(data)
+            super().flush()
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self.flush()
+        super().close()
+
+    def _flush_every(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            try:
+                self.flush()
+            except Exception:  # a closed stream at exit: nothing left to write to
+                return
+
+
 def logging_config(level: str, fmt: str = "json") -> dict[str, Any]:
     """A ``dictConfig`` for the whole process; uvicorn applies it again in each worker.
 
     ``fmt`` is ``json``, ``text`` or ``auto`` (see ``resolve_format``).
     """
-    formatter = {"()": TextFormatter} if resolve_format(fmt) == "text" else {"()": JsonFormatter}
+    text = resolve_format(fmt) == "text"
+    formatter = {"()": TextFormatter} if text else {"()": JsonFormatter}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -120,7 +176,9 @@ def logging_config(level: str, fmt: str = "json") -> dict[str, Any]:
         "filters": {"alembic_boilerplate": {"()": _AlembicBoilerplate}},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
+                # A person at a terminal sees each line at once; a log collector gets them in
+                # batches (BatchedStreamHandler), without a write per request.
+                "class": "logging.StreamHandler" if text else "api.logging.BatchedStreamHandler",
                 "formatter": "main",
                 "filters": ["alembic_boilerplate"],
                 "stream": "ext://sys.stderr",
