@@ -58,15 +58,16 @@ def comparable(
     return [*quantities, *(q for q in quote_quantities if q.key and q.key not in keys)]
 
 
+def _by_key(quantities: Iterable[Comparable]) -> dict[str, list[Comparable]]:
+    out: dict[str, list[Comparable]] = {}
+    for q in quantities:
+        if q.key:
+            out.setdefault(q.key, []).append(q)
+    return out
+
+
 def agreement(a: Iterable[Comparable], b: Iterable[Comparable]) -> Agreement:
-    by_key_a: dict[str, list[Comparable]] = {}
-    for q in a:
-        if q.key:
-            by_key_a.setdefault(q.key, []).append(q)
-    by_key_b: dict[str, list[Comparable]] = {}
-    for q in b:
-        if q.key:
-            by_key_b.setdefault(q.key, []).append(q)
+    by_key_a, by_key_b = _by_key(a), _by_key(b)
     shared = by_key_a.keys() & by_key_b.keys()
     if not shared:
         return "unrelated"
