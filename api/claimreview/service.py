@@ -481,17 +481,19 @@ async def import_reviews(
     for item in items:
         if item.review is not None:
             pages.setdefault(item.review.page, _Page(item.review.page)).items.append(item)
+    # Each page's source as stored, read once: for its event and for its items' answer.
+    stored: dict[UUID | None, Source] = {}
     async with conn.transaction():
         outbox = Outbox()
         for page in pages.values():
             await _store(conn, page, actor)
-            if page.changed and page.source_id is not None:
+            if page.source_id is None:
+                continue
+            source = stored[page.source_id] = await sources.get(conn, page.source_id)
+            if page.changed:
                 kind = "source.created" if page.created else "source.updated"
-                outbox.add(kind, page.source_id, await sources.get(conn, page.source_id))
+                outbox.add(kind, page.source_id, source)
         await outbox.flush(conn)
-    stored: dict[UUID | None, Source] = {
-        page.source_id: await sources.get(conn, page.source_id) for page in pages.values() if page.source_id
-    }
     results: list[ImportedReview] = []
     for item in items:
         if item.skipped is not None:
