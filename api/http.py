@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request
 from litestar.params import ParameterKwarg, QueryParameter
+from litestar.types import Scope
 
 from api.db import Connection
 from api.errors import InvalidRequest, NotFound, PreconditionFailed
@@ -31,6 +32,15 @@ CursorParam = Annotated[
     str | None, QueryParameter(max_length=512, description="The next_cursor of the previous page")
 ]
 _CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern", "description")
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's first value, from the ASGI scope (for pure ASGI middleware);
+    ``name`` in lower case."""
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return bytes(value)
+    return None
 
 
 def query_parameter(alias: Any) -> ParameterKwarg:

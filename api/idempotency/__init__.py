@@ -36,6 +36,7 @@ from api.errors import (
     ServiceUnavailable,
     problem_of,
 )
+from api.http import header
 from api.settings import Settings
 
 Q = load_queries(__file__)
@@ -49,13 +50,6 @@ ABANDONED_AFTER_SECONDS = 60.0
 # that hold a secret (a new key's token, a webhook's signing secret).
 _KEPT_HEADERS = {b"content-type", b"location", b"etag", b"cache-control"}
 _NOT_STORED = frozenset({401, 403, 415, 429})
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return bytes(value)
-    return None
 
 
 async def _problem(send: Send, exc: ApplicationError) -> None:
@@ -78,7 +72,7 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        key = _header(scope, HEADER)
+        key = header(scope, HEADER)
         if key is None:  # an ordinary POST
             await self.app(scope, receive, send)
             return

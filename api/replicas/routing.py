@@ -26,15 +26,16 @@ from uuid import UUID
 import asyncpg
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
+from api.auth import READ_METHODS, key_id_of
 from api.db import connection
 from api.errors import InvalidRequest, ServiceUnavailable
+from api.http import header
 from api.metrics import instruments as metrics
 from api.replicas.monitor import FAULTS, Q, Replica, ReplicaSet, format_lsn, parse_lsn
 from api.settings import Settings
 
 log = logging.getLogger("claimtrack.replicas")
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_HEADER = b"consistency-token"
 SERVED_BY_HEADER = b"served-by"
 _TOKEN = re.compile(r"[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")
@@ -70,17 +71,10 @@ class WrittenPositions:
         return entry[0]
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return bytes(value)
-    return None
-
-
 def required_position(scope: Scope, written: WrittenPositions) -> int:
     """The WAL position a read must see: the token sent, the key's last write, or 0."""
     required = 0
-    raw = _header(scope, TOKEN_HEADER)
+    raw = header(scope, TOKEN_HEADER)
     if raw is not None:
         text = raw.decode("latin-1").strip()
         if not _TOKEN.fullmatch(text):
@@ -89,8 +83,8 @@ def required_position(scope: Scope, written: WrittenPositions) -> int:
                 errors=[("/headers/consistency-token", "not a consistency token")],
             )
         required = parse_lsn(text)
-    key_id = scope.get("state", {}).get("key_id")
-    if isinstance(key_id, UUID):
+    key_id = key_id_of(scope)
+    if key_id is not None:
         required = max(required, written.get(key_id))
     return required
 
@@ -267,8 +261,8 @@ class ConsistencyMiddleware:
                 if position is None:
                     position = await _position_now(self.app_state)
                 if position is not None:
-                    key_id = state.get("key_id")
-                    if isinstance(key_id, UUID):
+                    key_id = key_id_of(scope)
+                    if key_id is not None:
                         self.app_state.written.note(key_id, position)
                     headers = [*message.get("headers", ()), (TOKEN_HEADER, format_lsn(position).encode())]
                     message = cast("Message", {**message, "headers": headers})
