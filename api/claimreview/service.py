@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlsplit
 from uuid import UUID
 
@@ -56,7 +56,6 @@ from schemas.sources import Appearance, Party, PublishedReview, ReviewRating, So
 
 Q = load_queries(__file__)
 
-Outcome = Literal["created", "updated", "unchanged"]
 Missing = list[tuple[str, str]]
 
 
@@ -128,17 +127,23 @@ def _day(value: datetime | None) -> str | None:
     return value.astimezone(UTC).date().isoformat() if value else None
 
 
-def _review_url(row: Any, settings: Settings) -> tuple[str | None, str]:
-    """(the claim's review url, or None and what would give one)."""
-    if row["review_url"]:
-        return row["review_url"], ""
-    values = {
+def _template_values(row: Any) -> dict[str, str | None]:
+    """What a url template may name, of a claim_review_facts row."""
+    return {
         "claim_id": str(row["id"]),
         "article_id": str(row["article_id"]),
         "external_id": row["external_id"],
     }
+
+
+def _review_url(row: Any, settings: Settings) -> tuple[str | None, str]:
+    """(the claim's review url, or None and what would give one)."""
+    if row["review_url"]:
+        return row["review_url"], ""
     if settings.review_url_template:
-        url, why = _filled(settings.review_url_template, "CLAIMTRACK_REVIEW_URL_TEMPLATE", values)
+        url, why = _filled(
+            settings.review_url_template, "CLAIMTRACK_REVIEW_URL_TEMPLATE", _template_values(row)
+        )
         return url, why or ""
     if row["article_url"]:
         return f"{row['article_url']}#claim-{row['id']}", ""
@@ -153,12 +158,7 @@ def _article_url(row: Any, settings: Settings) -> str | None:
         return str(row["article_url"])
     if not settings.article_url_template:
         return None
-    values = {
-        "claim_id": str(row["id"]),
-        "article_id": str(row["article_id"]),
-        "external_id": row["external_id"],
-    }
-    url, _ = _filled(settings.article_url_template, "CLAIMTRACK_ARTICLE_URL_TEMPLATE", values)
+    url, _ = _filled(settings.article_url_template, "CLAIMTRACK_ARTICLE_URL_TEMPLATE", _template_values(row))
     return url
 
 
