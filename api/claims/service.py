@@ -255,18 +255,14 @@ async def update(
                 row["body"], quote, span, changes.get("prefix"), changes.get("suffix"), ""
             )
             new.update(span_start=where.start, span_end=where.end, prefix=where.prefix, suffix=where.suffix)
-        subject = ("text", "quote", "span_start", "span_end")
-        if any(new[k] != row[k] for k in subject) or "span" in changes:
+        subject_changed = any(new[k] != row[k] for k in ("text", "quote", "span_start", "span_end"))
+        if subject_changed or "span" in changes:
             # A desk placed or worded the claim itself: its words are where it says, in the
             # article's current body.
             new.update(anchor_status="anchored", revision=row["article_revision"])
         if new == dict(row):
             return await get(conn, claim_id)
-        if (
-            row["status"] not in _OPEN_STATUSES
-            and not may_change_verdict_subject
-            and any(new[k] != row[k] for k in subject)
-        ):
+        if row["status"] not in _OPEN_STATUSES and not may_change_verdict_subject and subject_changed:
             raise Forbidden(
                 f"the claim is {row['status']}: changing its text, quote or span changes what the "
                 "verdict is about and needs the verify scope"
