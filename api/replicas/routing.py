@@ -46,6 +46,16 @@ WRITE_POSITION = "write_position"
 RETRY_ON_PRIMARY = "retry_on_primary"
 ON_PRIMARY = "on_primary"
 _PER_ATTEMPT = frozenset({SERVED_BY, RETRY_ON_PRIMARY})
+# The read counter's children, each taken once (labels() takes a lock on every call), on first
+# use: in the process that counts with them.
+_READS: dict[bytes, Any] = {}
+
+
+def _count_read(served_by: bytes) -> None:
+    child = _READS.get(served_by)
+    if child is None:
+        child = _READS[served_by] = metrics.DB_READS.labels(served_by.decode())
+    child.inc()
 
 
 class WrittenPositions:
@@ -242,7 +252,7 @@ class ConsistencyMiddleware:
                     dropped = True
                     return
                 served_by = state.get(SERVED_BY, b"primary")
-                metrics.DB_READS.labels(served_by.decode()).inc()
+                _count_read(served_by)
                 headers = [*message.get("headers", ()), (SERVED_BY_HEADER, served_by)]
                 message = cast("Message", {**message, "headers": headers})
             elif dropped:
