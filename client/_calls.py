@@ -145,27 +145,24 @@ def list_claims(
 ) -> Call[Page[ClaimHit]]:
     """Claims across all articles, most recently changed first (``sort="created_at"``: newest
     first); with ``q``, full-text hits best first, each with ``search`` (rank and snippet)."""
-    params: dict[str, str | list[str]] = dict(
-        query(
-            status=status,
-            article_id=article_id,
-            language=language,
-            tag=tag,
-            q=q,
-            updated_since=updated_since,
-            created_since=created_since,
-            claimant=claimant,
-            outlet=outlet,
-            source_id=source_id,
-            source_url=source_url,
-            anchor_status=anchor_status,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
+    params = query(
+        status=status,
+        article_id=article_id,
+        language=language,
+        tag=tag,
+        q=q,
+        updated_since=updated_since,
+        created_since=created_since,
+        claimant=claimant,
+        outlet=outlet,
+        source_id=source_id,
+        source_url=source_url,
+        source_health=list(source_health) if source_health else None,
+        anchor_status=anchor_status,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
     )
-    if source_health:
-        params["source_health"] = list(source_health)
     return Call("GET", "/v1/claims", decode(Page[ClaimHit]), params=params)
 
 
@@ -325,9 +322,7 @@ def list_events(
     """One page of the change feed after ``cursor`` (from the beginning without one); its
     ``next_cursor`` is never None. ``start="now"``: no events, a cursor after all so far.
     ``type`` keeps some types: ``["claim.*", "verification.created"]``. Client.events() follows it."""
-    params: dict[str, str | list[str]] = dict(query(cursor=cursor, limit=limit, start=start))
-    if type:
-        params["type"] = list(type)
+    params = query(type=list(type) if type else None, cursor=cursor, limit=limit, start=start)
     return Call("GET", "/v1/events", decode(EventPage), params=params)
 
 

@@ -76,13 +76,17 @@ def first_item(page: Page[T]) -> T | None:
     return page.items[0] if page.items else None
 
 
-def query(**params: Any) -> dict[str, str]:
-    """Query parameters as the API reads them; None means "not given"."""
-    result: dict[str, str] = {}
+def query(**params: Any) -> dict[str, str | list[str]]:
+    """Query parameters as the API reads them; None (or an empty list) means "not given", and a
+    list or tuple repeats the parameter once per value."""
+    result: dict[str, str | list[str]] = {}
     for name, value in params.items():
         if value is None:
             continue
-        if isinstance(value, datetime | date):
+        if isinstance(value, list | tuple):
+            if value:
+                result[name] = [str(v) for v in value]
+        elif isinstance(value, datetime | date):
             result[name] = value.isoformat()
         else:
             result[name] = str(value)
