@@ -26,6 +26,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 
 from api.errors import InvalidRequest, UnsupportedMediaType, errors_from_msgspec
+from api.http import header
 from schemas.common import MAX_DEPTH, MAX_INTEGER
 
 T = TypeVar("T")
@@ -219,10 +220,8 @@ class MediaTypeMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and takes_json(scope.get("route_handler")):
-            content_type = next(
-                (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"content-type"), None
-            )
-            refusal = media_type_refusal(content_type)
+            content_type = header(scope, b"content-type")
+            refusal = media_type_refusal(None if content_type is None else content_type.decode("latin-1"))
             if refusal is not None:
                 accept = "Accept-Patch" if scope.get("method") == "PATCH" else "Accept-Post"
                 raise UnsupportedMediaType(refusal, headers={accept: "application/json"})
