@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
-Agreement = Literal["consistent", "conflicting", "unrelated"]
+from schemas.search import Agreement
 
 
 class Comparable(Protocol):
