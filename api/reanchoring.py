@@ -253,7 +253,9 @@ def _same_words_elsewhere(
 
 # ---- numbers --------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d{3})*(?:[.,]\d+)?")
+# Groups of thousands apart by a point, a comma or any white space, a line break included: a
+# figure wrapped across lines is the same figure (typography is no change of words).
+_NUMBER = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
 
 
 def numbers(text: str) -> list[str]:

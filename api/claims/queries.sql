@@ -203,10 +203,11 @@ FROM claim_documents d
 WHERE d.id = any($1::uuid[])
 ORDER BY claim_text_order(d.span_start, d.span_end), d.id
 
--- name: keep_reworded
--- After the verdict that sends a reworded claim back to review: that was no desk's look at the
--- new words, so the claim stays reworded (record_verification made it anchored).
-UPDATE claims SET anchor_status = 'reworded' WHERE id = $1
+-- name: keep_anchor_status
+-- After the verdict that sends a re-placed claim back to review: that was no desk's look at the
+-- new words, so the claim keeps the anchor status re-placing gave it ($2), which
+-- record_verification would have turned from reworded to anchored.
+UPDATE claims SET anchor_status = $2 WHERE id = $1
 
 -- name: replace_claims
 -- New places after the article's body changed; each claim moved, reworded or orphaned goes up

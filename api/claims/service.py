@@ -531,7 +531,7 @@ async def reanchor_all(
         if found.quote != row["quote"] and where is not None:
             reworded.append((row["id"], row, row["text"], found.quote))
             if row["status"] not in _OPEN_STATUSES and reanchoring.numbers_changed(row["quote"], found.quote):
-                renumbered.append((row, found.quote))
+                renumbered.append((row, found.quote, new["anchor_status"]))
     if moved:
         await conn.execute(Q["replace_claims"], moved, actor)
         for move in moves:
@@ -540,8 +540,9 @@ async def reanchor_all(
             reworded, await record_rewordings(conn, reworded, actor), strict=True
         ):
             outbox.add("verification.created", claim_id, entry)
-        for row, quote in renumbered:
-            outbox.add("verification.created", row["id"], await _reopen(conn, row, quote, revision, actor))
+        for row, quote, anchor_status in renumbered:
+            entry = await _reopen(conn, row, quote, revision, actor, anchor_status)
+            outbox.add("verification.created", row["id"], entry)
         # The claims' documents as stored, straight into the feed after the events before them.
         await outbox.flush(conn)
         await conn.execute(Q["emit_claims_updated"], [m["id"] for m in moved])
@@ -552,7 +553,9 @@ def _span(start: int | None, end: int | None) -> dict[str, int] | None:
     return None if start is None or end is None else {"start": start, "end": end}
 
 
-async def _reopen(conn: Connection, row: Any, quote: str, revision: int, actor: str | None) -> msgspec.Raw:
+async def _reopen(
+    conn: Connection, row: Any, quote: str, revision: int, actor: str | None, anchor_status: str
+) -> msgspec.Raw:
     """A verdict whose quoted figures changed goes back to review, with a note saying why."""
     before, after = reanchoring.numbers(row["quote"]), reanchoring.numbers(quote)
     note = (
@@ -563,5 +566,5 @@ async def _reopen(conn: Connection, row: Any, quote: str, revision: int, actor: 
     recorded: str = await conn.fetchval(
         Q["record_verification"], row["id"], "in_review", value, text, None, actor, row["status"], note
     )
-    await conn.execute(Q["keep_reworded"], row["id"])
+    await conn.execute(Q["keep_anchor_status"], row["id"], anchor_status)
     return msgspec.Raw(recorded.encode())
