@@ -99,14 +99,7 @@ class Item:
 @dataclass(frozen=True, slots=True)
 class Review:
     page: str  # the normalised url of the page holding the review: the source's url
-    published_at: datetime | None  # datePublished as an instant, for the source
-    publisher: str | None  # the author's name, else the host of its url
     stored: PublishedReview
-
-    @property
-    def url(self) -> str:
-        fragment = self.stored.fragment
-        return f"{self.page}#{fragment}" if fragment is not None else self.page
 
 
 def _token(key: object) -> str:
@@ -468,16 +461,12 @@ def _page(value: Any, pointer: str, item: Item) -> tuple[str, str | None] | None
     return page, fragment[: TEXT_LIMITS["fragment"]] or None
 
 
-def _publisher(author: Party | None, pointer: str, item: Item) -> str | None:
-    if author is None:
-        return None
-    if author.name:
-        return author.name
-    if author.url:
+def _note_publisher(author: Party | None, pointer: str, item: Item) -> None:
+    """Note that an author without a name is published as the host of its url (the source's
+    publisher is read from the stored review, see service._publisher_of)."""
+    if author is not None and not author.name and author.url:
         host = urlsplit(author.url).hostname or author.url
         item.note(pointer, f"the author has no name: the host of its url, {host}, is the publisher")
-        return host
-    return None
 
 
 def review(node: dict[str, Any], item: Item) -> None:
@@ -487,7 +476,7 @@ def review(node: dict[str, Any], item: Item) -> None:
     title_key = "headline" if "headline" in node else "name"
     author_key = "author" if "author" in node else "publisher"
     author = _party(node.get(author_key), f"{at}/{author_key}", item)
-    published, instant = _moment(node.get("datePublished"), f"{at}/datePublished", item)
+    published, _ = _moment(node.get("datePublished"), f"{at}/datePublished", item)
     stored = PublishedReview(
         fragment=page[1] if page else None,
         claim_reviewed=_text(
@@ -501,9 +490,9 @@ def review(node: dict[str, Any], item: Item) -> None:
         rating=_rating(node.get("reviewRating"), f"{at}/reviewRating", item),
         claim=_claim(node.get("itemReviewed"), f"{at}/itemReviewed", item),
     )
-    publisher = _publisher(author, f"{at}/{author_key}", item)
+    _note_publisher(author, f"{at}/{author_key}", item)
     if page is not None and not item.errors and not item.refused:
-        item.review = Review(page=page[0], published_at=instant, publisher=publisher, stored=stored)
+        item.review = Review(page=page[0], stored=stored)
 
 
 def read(document: Any, limit: int) -> list[Item]:
